@@ -1,0 +1,1 @@
+"""gw config compiler: YAML manifests and header configs to frozen Specs."""

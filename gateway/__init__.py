@@ -1,0 +1,1 @@
+"""gw runtime: the OpenAI-compatible gateway built from compiled Specs."""

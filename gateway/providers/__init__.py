@@ -1,0 +1,1 @@
+"""Provider adapters: one package per provider; OpenAI-compatible vendors are data."""
