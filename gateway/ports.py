@@ -156,7 +156,10 @@ class GuardrailRunner(Protocol):
         ...
 
     async def check_output(
-        self, guardrail_ids: tuple[str, ...], response: dict[str, Any], request: dict[str, Any],
+        self,
+        guardrail_ids: tuple[str, ...],
+        response: dict[str, Any],
+        request: dict[str, Any],
         ctx: CheckContext,
     ) -> GuardrailOutcome:
         """Check (and maybe redact) a complete response body."""

@@ -62,9 +62,21 @@ class ValkeyServer:
         """Start (or restart) the server on the same port."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [valkey_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                valkey_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_port(self.port)
 
@@ -91,7 +103,9 @@ def postgres_url() -> str:
     subprocess.run(["su", "postgres", "-c", "psql -q"], input=sql.encode(), check=True, capture_output=True)
     exists = subprocess.run(
         ["su", "postgres", "-c", "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='gw_test'\""],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     if exists.stdout.strip() != "1":
         subprocess.run(["su", "postgres", "-c", "createdb -O gw gw_test"], check=True, capture_output=True)
