@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 __all__ = ["Usage"]
@@ -22,3 +24,13 @@ class Usage(msgspec.Struct, kw_only=True):
     def total_tokens(self) -> int:
         """Input plus output tokens."""
         return self.prompt_tokens + self.completion_tokens
+
+    def openai_json(self) -> dict[str, Any]:  # Any: OpenAI `usage` JSON
+        """Return OpenAI's `usage` object, with cached and reasoning token details."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "prompt_tokens_details": {"cached_tokens": self.cached_read_tokens},
+            "completion_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
+        }
