@@ -1,0 +1,1 @@
+"""Fake provider APIs on loopback, faithful to each provider's wire format."""

@@ -1,0 +1,279 @@
+"""A fake OpenAI API on loopback, faithful to the wire format (JSON, SSE, errors), scriptable per test.
+
+It runs an aiohttp server in its own thread and event loop, so sync and async tests (and the gateway
+under test, in another thread) can all use it. By default every call succeeds with a completion whose
+text names the fake (`hello from <name>`), so a test can tell which upstream served a request.
+`script(...)` queues replies that are used in order before the default resumes:
+
+    upstream.script(Reply(status=429, headers={"retry-after": "0"}), Reply())
+
+Every request is recorded (`requests`) with its path, headers and decoded JSON body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+__all__ = ["FakeOpenAI", "Recorded", "Reply"]
+
+
+@dataclass
+class Reply:
+    """One scripted answer."""
+
+    status: int = 200
+    body: dict[str, Any] | None = None
+    """JSON body to send instead of the generated one (errors default to OpenAI's error shape)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    """Wait before sending the status line."""
+    text: str | None = None
+    """Completion text (default `hello from <name>`)."""
+    break_after: int | None = None
+    """Streams: drop the connection after this many chunks, without `[DONE]`."""
+    chunk_delay_s: float = 0.0
+
+
+@dataclass
+class Recorded:
+    """A request the fake received."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+def _error_body(status: int) -> dict[str, Any]:
+    kind = {429: "rate_limit_exceeded", 401: "invalid_api_key", 400: "invalid_request_error"}
+    return {
+        "error": {
+            "message": f"fake upstream error {status}",
+            "type": "invalid_request_error" if status < 500 else "server_error",
+            "param": None,
+            "code": kind.get(status),
+        }
+    }
+
+
+class FakeOpenAI:
+    """A scriptable fake OpenAI server on 127.0.0.1."""
+
+    def __init__(self, name: str = "fake", *, port: int = 0) -> None:
+        self.name = name
+        self.port = port
+        self.requests: list[Recorded] = []
+        self._script: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self.default = Reply()
+
+    # ------------------------------------------------------------------ control
+
+    @property
+    def url(self) -> str:
+        """Base URL including `/v1`, as the OpenAI SDK and gw providers expect."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def script(self, *replies: Reply) -> None:
+        """Queue replies used in order by the next requests."""
+        with self._lock:
+            self._script.extend(replies)
+
+    def reset(self) -> None:
+        """Forget scripted replies and recorded requests; restore the default reply."""
+        with self._lock:
+            self._script.clear()
+            self.requests.clear()
+            self.default = Reply()
+
+    def _next(self) -> Reply:
+        with self._lock:
+            return self._script.popleft() if self._script else self.default
+
+    def start(self) -> FakeOpenAI:
+        """Start serving in a background thread."""
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True, name=self.name)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("fake upstream did not start")
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and its thread."""
+        loop = self._loop
+        if loop is None or self._thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        self._thread.join(10)
+        self._loop = None
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ server
+
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(self._startup())
+        ready.set()
+        loop.run_forever()
+        loop.close()
+
+    async def _startup(self) -> None:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/completions", self._chat)
+        app.router.add_post("/v1/embeddings", self._embeddings)
+        app.router.add_get("/v1/models", self._models)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", ())
+        self.port = sockets[0].getsockname()[1]
+
+    async def _shutdown(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _record(self, request: web.Request) -> dict[str, Any]:
+        raw = await request.read()
+        try:
+            body = msgspec.json.decode(raw) if raw else {}
+        except msgspec.DecodeError:
+            body = {"_raw": raw.decode("utf-8", "replace")}
+        with self._lock:
+            self.requests.append(Recorded(request.path, dict(request.headers), body))
+        return body if isinstance(body, dict) else {}
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await self._record(request)
+        reply = self._next()
+        if reply.delay_s:
+            await asyncio.sleep(reply.delay_s)
+        if reply.status >= 400:
+            return web.json_response(
+                reply.body or _error_body(reply.status), status=reply.status, headers=reply.headers
+            )
+        text = reply.text if reply.text is not None else f"hello from {self.name}"
+        model = str(body.get("model") or "gpt-fake")
+        if body.get("stream"):
+            return await self._stream(request, reply, body, text, model)
+        payload = reply.body or _completion(text, model)
+        return web.json_response(payload, status=reply.status, headers=reply.headers)
+
+    async def _stream(
+        self, request: web.Request, reply: Reply, body: dict[str, Any], text: str, model: str
+    ) -> web.StreamResponse:
+        resp = web.StreamResponse(status=reply.status, headers={"content-type": "text/event-stream"})
+        resp.headers.update(reply.headers)
+        await resp.prepare(request)
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        for i, chunk in enumerate(_chunks(text, model, include_usage)):
+            if reply.break_after is not None and i >= reply.break_after:
+                transport = request.transport
+                if transport is not None:
+                    transport.abort()
+                return resp
+            await resp.write(b"data: " + msgspec.json.encode(chunk) + b"\n\n")
+            if reply.chunk_delay_s:
+                await asyncio.sleep(reply.chunk_delay_s)
+        await resp.write(b"data: [DONE]\n\n")
+        await resp.write_eof()
+        return resp
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        reply = self._next()
+        if reply.status >= 400:
+            return web.json_response(reply.body or _error_body(reply.status), status=reply.status)
+        inputs = body.get("input")
+        items = inputs if isinstance(inputs, list) else [inputs]
+        data = [{"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]} for i in range(len(items))]
+        return web.json_response(
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model", "text-embedding-fake"),
+                "usage": {"prompt_tokens": 3, "total_tokens": 3},
+            }
+        )
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [{"id": "gpt-fake", "object": "model", "created": 0, "owned_by": "fake"}],
+            }
+        )
+
+
+def _completion(text: str, model: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "refusal": None},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9},
+    }
+
+
+def _chunks(text: str, model: str, include_usage: bool) -> list[dict[str, Any]]:
+    created = int(time.time())
+
+    def chunk(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+        return {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+
+    out = [chunk({"role": "assistant", "content": ""}, None)]
+    out += [chunk({"content": word}, None) for word in _words(text)]
+    out.append(chunk({}, "stop"))
+    if include_usage:
+        out.append(
+            {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9},
+            }
+        )
+    return out
+
+
+def _words(text: str) -> list[str]:
+    words = text.split(" ")
+    return [w if i == 0 else " " + w for i, w in enumerate(words)]
