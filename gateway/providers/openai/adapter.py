@@ -1,0 +1,154 @@
+"""HTTP calls to OpenAI's API (and every vendor that speaks it) through the shared transport."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+
+from compiler.specs import ProviderSpec
+from gateway.errors import StreamBroken
+from gateway.providers.base import ChatResult, EmbeddingResult, ProviderCall
+from gateway.providers.openai.translate import decode_object, error_from_reply, surfaced_headers, usage_from
+from gateway.providers.transport import HttpTransport, UpstreamStream, iter_sse_data
+from gateway.usage import Usage
+
+__all__ = ["OpenAIAdapter", "OpenAIStream"]
+
+_ENCODER = msgspec.json.Encoder()
+
+
+class OpenAIStream:
+    """An opened OpenAI SSE stream yielding chunk payloads; learns usage as it passes."""
+
+    def __init__(self, upstream: UpstreamStream, *, provider: str, hide_usage_chunk: bool) -> None:
+        self.headers = surfaced_headers(upstream.headers)
+        self._upstream = upstream
+        self._provider = provider
+        self._hide_usage_chunk = hide_usage_chunk
+        self._usage: Usage | None = None
+
+    @property
+    def usage(self) -> Usage | None:
+        """Usage from the final usage chunk, once seen."""
+        return self._usage
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        async for payload in iter_sse_data(self._upstream):
+            # Cheap byte tests first: only chunks that carry usage or an error are decoded.
+            if b'"usage":{' in payload or b'"usage": {' in payload:
+                chunk = decode_object(payload)
+                self._usage = usage_from(chunk)
+                if self._hide_usage_chunk and chunk is not None and not chunk.get("choices"):
+                    continue
+            elif payload.startswith(b'{"error"'):
+                chunk = decode_object(payload) or {}
+                error = chunk.get("error")
+                message = error.get("message") if isinstance(error, dict) else None
+                raise StreamBroken(f"{self._provider} stream error: {message or 'unknown'}")
+            yield payload
+
+    async def aclose(self) -> None:
+        """Release the upstream connection."""
+        await self._upstream.aclose()
+
+
+class OpenAIAdapter:
+    """Adapter for OpenAI and OpenAI-compatible vendors (their differences are data)."""
+
+    def __init__(
+        self,
+        spec: ProviderSpec,
+        transport: HttpTransport,
+        *,
+        label: str = "openai",
+        stream_usage: bool = True,
+    ) -> None:
+        self.spec = spec
+        self._transport = transport
+        self._label = label
+        self._stream_usage = stream_usage
+
+    def _headers(self, call: ProviderCall) -> dict[str, str]:
+        headers = {"content-type": "application/json", "accept": "application/json"}
+        headers.update(call.headers)
+        if call.api_key:
+            headers["authorization"] = f"Bearer {call.api_key}"
+        if call.trace_id:
+            headers.setdefault("x-request-id", call.trace_id)
+        return headers
+
+    async def chat(self, call: ProviderCall) -> ChatResult:
+        """POST /chat/completions and return the completion."""
+        body = dict(call.body)
+        body.pop("stream", None)
+        reply = await self._transport.send(
+            f"{call.base_url}/chat/completions",
+            _ENCODER.encode(body),
+            self._headers(call),
+            timeout_s=call.timeout_s,
+            provider=call.provider_id,
+        )
+        if not reply.ok:
+            raise error_from_reply(
+                call.provider_id, reply.status, reply.headers, reply.body, label=self._label
+            )
+        decoded = decode_object(reply.body)
+        if decoded is None:
+            raise error_from_reply(call.provider_id, 502, reply.headers, b"", label=self._label)
+        return ChatResult(
+            body=decoded, usage=usage_from(decoded), headers=surfaced_headers(reply.headers), raw=reply.body
+        )
+
+    async def chat_stream(self, call: ProviderCall) -> OpenAIStream:
+        """POST /chat/completions with `stream: true`; raises if the upstream refused it."""
+        body = dict(call.body)
+        body["stream"] = True
+        hide = False
+        options = body.get("stream_options")
+        if self._stream_usage and not (isinstance(options, dict) and options.get("include_usage")):
+            # Ask for usage so budgets and the ledger see it; the extra chunk is not shown to the client.
+            body["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+            hide = True
+        headers = self._headers(call)
+        headers["accept"] = "text/event-stream"
+        upstream = await self._transport.open_stream(
+            f"{call.base_url}/chat/completions",
+            _ENCODER.encode(body),
+            headers,
+            timeout_s=call.timeout_s,
+            provider=call.provider_id,
+        )
+        if not 200 <= upstream.status < 300:
+            data = await upstream.read_all()
+            raise error_from_reply(
+                call.provider_id, upstream.status, upstream.headers, data, label=self._label
+            )
+        return OpenAIStream(upstream, provider=call.provider_id, hide_usage_chunk=hide)
+
+    async def embed(self, call: ProviderCall) -> EmbeddingResult:
+        """POST /embeddings."""
+        reply = await self._transport.send(
+            f"{call.base_url}/embeddings",
+            _ENCODER.encode(call.body),
+            self._headers(call),
+            timeout_s=call.timeout_s,
+            provider=call.provider_id,
+        )
+        if not reply.ok:
+            raise error_from_reply(
+                call.provider_id, reply.status, reply.headers, reply.body, label=self._label
+            )
+        decoded: dict[str, Any] | None = decode_object(reply.body)  # Any: OpenAI JSON
+        if decoded is None:
+            raise error_from_reply(call.provider_id, 502, reply.headers, b"", label=self._label)
+        return EmbeddingResult(
+            body=decoded, usage=usage_from(decoded), headers=surfaced_headers(reply.headers), raw=reply.body
+        )
+
+    async def aclose(self) -> None:
+        """Nothing to close: the transport belongs to the gateway's pool."""
