@@ -1,0 +1,1 @@
+"""Anthropic Messages API adapter, and the translation behind gw's Anthropic-compatible front door."""

@@ -1,0 +1,340 @@
+"""Pure translation between OpenAI chat requests/responses and Anthropic's Messages API.
+
+Requests: system/developer messages are lifted into `system`; tool results become `tool_result` blocks in
+a user turn (ids kept); consecutive same-role turns are merged (Anthropic demands alternation);
+`max_tokens` defaults to `DEFAULT_MAX_TOKENS`. Responses: text and `tool_use` blocks become `content` and
+`tool_calls`; `stop_reason` maps to `finish_reason`; usage is normalised (Anthropic's `input_tokens`
+excludes cache reads and writes, our `prompt_tokens` is the sum).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from gateway.errors import RequestError, UpstreamError
+from gateway.providers.anthropic.wire import (
+    Base64Source,
+    ErrorBody,
+    ImageBlock,
+    Message,
+    MessagesRequest,
+    MessagesResponse,
+    RequestBlock,
+    TextBlock,
+    Tool,
+    ToolChoice,
+    ToolResultBlock,
+    ToolUseBlock,
+    UrlSource,
+    WireUsage,
+)
+from gateway.providers.compliance import ParamPlan, plan_params
+from gateway.usage import Usage
+
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "FINISH_REASONS",
+    "build_request",
+    "chat_completion",
+    "image_block",
+    "parse_error",
+    "surfaced_headers",
+    "usage_from_wire",
+]
+
+DEFAULT_MAX_TOKENS = 4096
+"""`max_tokens` sent when the client gave none (Anthropic requires it; Portkey forwards and gets a 400)."""
+
+FINISH_REASONS: Mapping[str, str] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "pause_turn": "stop",
+    "refusal": "content_filter",
+}
+
+_TRANSLATED = [
+    "model",
+    "messages",
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "stream",
+    "stream_options",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "user",
+    "n",
+    "logprobs",
+    "top_logprobs",
+]
+
+_REFUSED = {
+    "n": lambda v: None if v == 1 else "Anthropic returns one choice per request",
+    "logprobs": lambda v: None if v is False else "Anthropic does not return log probabilities",
+    "top_logprobs": lambda v: None if not v else "Anthropic does not return log probabilities",
+}
+
+_DECODE_ERROR = msgspec.json.Decoder(ErrorBody)
+_JSON = msgspec.json.Decoder()
+
+
+def build_request(
+    body: Mapping[str, Any],  # Any: OpenAI chat request JSON
+    *,
+    strict: bool,
+    stream: bool = False,
+) -> tuple[dict[str, Any], ParamPlan]:  # Any: Anthropic request JSON
+    """Translate an OpenAI chat request into an Anthropic `/v1/messages` body and the parameter plan."""
+    plan = plan_params(body, provider="anthropic", translated=_TRANSLATED, refused=_REFUSED, strict=strict)
+    system, messages = _messages(body.get("messages"), strict=strict)
+    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or DEFAULT_MAX_TOKENS
+    stop = body.get("stop")
+    request = MessagesRequest(
+        model=str(body.get("model", "")),
+        messages=messages,
+        max_tokens=int(max_tokens),
+        system=system or None,
+        temperature=body.get("temperature"),
+        top_p=body.get("top_p"),
+        stop_sequences=[stop] if isinstance(stop, str) else (list(stop) if stop else None),
+        stream=True if stream else None,
+        tools=_tools(body.get("tools")),
+        tool_choice=_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
+        metadata={"user_id": str(body["user"])} if body.get("user") else None,
+    )
+    out: dict[str, Any] = msgspec.to_builtins(request)
+    out.update(plan.passthrough)
+    return out, plan
+
+
+def _messages(raw: Any, *, strict: bool) -> tuple[list[TextBlock], list[Message]]:  # Any: client JSON
+    if not isinstance(raw, list) or not raw:
+        raise RequestError("`messages` must be a non-empty array", param="messages")
+    system: list[TextBlock] = []
+    turns: list[Message] = []
+    for i, msg in enumerate(raw):
+        role = msg.get("role") if isinstance(msg, dict) else None
+        where = f"messages[{i}]"
+        if role in ("system", "developer"):
+            system.extend(_text_blocks(msg.get("content"), where, strict=strict))
+            continue
+        blocks, wire_role = _turn(msg, role, where, strict=strict)
+        if not blocks:
+            continue
+        if turns and turns[-1].role == wire_role:
+            turns[-1].content.extend(blocks)
+        else:
+            turns.append(Message(role=wire_role, content=blocks))
+    return system, turns
+
+
+def _turn(
+    msg: dict[str, Any], role: Any, where: str, *, strict: bool
+) -> tuple[list[RequestBlock], str]:  # Any: client JSON
+    if role == "user":
+        return _user_blocks(msg.get("content"), where, strict=strict), "user"
+    if role == "assistant":
+        blocks: list[RequestBlock] = list(_text_blocks(msg.get("content"), where, strict=strict))
+        for j, call in enumerate(msg.get("tool_calls") or ()):
+            blocks.append(_tool_use(call, f"{where}.tool_calls[{j}]"))
+        return blocks, "assistant"
+    if role == "tool":
+        call_id = msg.get("tool_call_id")
+        if not isinstance(call_id, str):
+            raise RequestError("a tool message needs `tool_call_id`", param=f"{where}.tool_call_id")
+        text = "".join(b.text for b in _text_blocks(msg.get("content"), where, strict=strict))
+        return [ToolResultBlock(tool_use_id=call_id, content=text)], "user"
+    raise RequestError(f"unsupported message role {role!r} for anthropic", param=f"{where}.role")
+
+
+def _text_blocks(content: Any, where: str, *, strict: bool) -> list[TextBlock]:  # Any: client JSON
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [TextBlock(text=content)] if content else []
+    out: list[TextBlock] = []
+    for j, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind not in ("text", "refusal"):
+            raise RequestError(
+                f"only text parts are allowed here, got {kind!r}", param=f"{where}.content[{j}]"
+            )
+        text = part.get("text") or part.get("refusal") or ""
+        if text:
+            out.append(TextBlock(text=text, cache_control=None if strict else part.get("cache_control")))
+    return out
+
+
+def _user_blocks(content: Any, where: str, *, strict: bool) -> list[RequestBlock]:  # Any: client JSON
+    if content is None or isinstance(content, str):
+        return list(_text_blocks(content, where, strict=strict))
+    out: list[RequestBlock] = []
+    for j, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "image_url":
+            url = (part.get("image_url") or {}).get("url", "")
+            out.append(image_block(url, f"{where}.content[{j}].image_url.url"))
+        else:
+            out.extend(_text_blocks([part], f"{where}", strict=strict))
+    return out
+
+
+def image_block(url: str, param: str) -> ImageBlock:
+    """Turn an OpenAI image URL (a `data:` URL or http(s)) into an Anthropic image block."""
+    if url.startswith("data:"):
+        header, sep, data = url[5:].partition(",")
+        media_type, _, encoding = header.partition(";")
+        if not sep or encoding != "base64" or not media_type:
+            raise RequestError("image data URLs must be `data:<media type>;base64,<data>`", param=param)
+        return ImageBlock(source=Base64Source(media_type=media_type, data=data))
+    if url.startswith(("https://", "http://")):
+        return ImageBlock(source=UrlSource(url=url))
+    raise RequestError("an image must be a base64 data URL or an http(s) URL", param=param)
+
+
+def _tool_use(call: Any, where: str) -> ToolUseBlock:  # Any: client JSON
+    fn = call.get("function") or {}
+    args = fn.get("arguments") or "{}"
+    try:
+        parsed = _JSON.decode(args) if isinstance(args, str) else args
+    except msgspec.DecodeError:
+        raise RequestError(
+            "tool call arguments must be a JSON object", param=f"{where}.function.arguments"
+        ) from None
+    if not isinstance(parsed, dict):
+        raise RequestError("tool call arguments must be a JSON object", param=f"{where}.function.arguments")
+    return ToolUseBlock(id=str(call.get("id", "")), name=str(fn.get("name", "")), input=parsed)
+
+
+def _tools(raw: Any) -> list[Tool] | None:  # Any: client JSON
+    if not raw:
+        return None
+    tools = []
+    for i, tool in enumerate(raw):
+        fn = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
+        if not isinstance(fn, dict) or not fn.get("name"):
+            raise RequestError("only function tools with a name are supported", param=f"tools[{i}]")
+        schema = fn.get("parameters") or {"type": "object", "properties": {}}
+        tools.append(Tool(name=fn["name"], description=fn.get("description"), input_schema=schema))
+    return tools
+
+
+def _tool_choice(raw: Any, parallel: Any) -> ToolChoice | None:  # Any: client JSON
+    no_parallel = True if parallel is False else None
+    if raw is None:
+        return ToolChoice(type="auto", disable_parallel_tool_use=True) if no_parallel else None
+    if raw in ("auto", "none"):
+        return ToolChoice(type=raw, disable_parallel_tool_use=no_parallel if raw == "auto" else None)
+    if raw == "required":
+        return ToolChoice(type="any", disable_parallel_tool_use=no_parallel)
+    name = raw.get("function", {}).get("name") if isinstance(raw, dict) else None
+    if not isinstance(name, str):
+        raise RequestError(
+            "`tool_choice` must be auto, none, required or a named function", param="tool_choice"
+        )
+    return ToolChoice(type="tool", name=name, disable_parallel_tool_use=no_parallel)
+
+
+def usage_from_wire(usage: WireUsage) -> Usage:
+    """Normalise Anthropic usage: prompt tokens include cache reads and cache writes."""
+    read = usage.cache_read_input_tokens or 0
+    write = usage.cache_creation_input_tokens or 0
+    return Usage(
+        prompt_tokens=usage.input_tokens + read + write,
+        completion_tokens=usage.output_tokens,
+        cached_read_tokens=read,
+        cache_write_tokens=write,
+    )
+
+
+def chat_completion(
+    resp: MessagesResponse, *, created: int, strict: bool
+) -> tuple[dict[str, Any], Usage]:  # Any: OpenAI JSON
+    """Translate an Anthropic message into an OpenAI `chat.completion` and its normalised usage."""
+    text = "".join(b.text or "" for b in resp.content if b.type == "text")
+    calls = [
+        {"id": b.id, "type": "function", "function": {"name": b.name, "arguments": _encode_args(b.input)}}
+        for b in resp.content
+        if b.type == "tool_use"
+    ]
+    message: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
+    if calls:
+        message["tool_calls"] = calls
+    if not strict:
+        thinking = "".join(b.thinking or "" for b in resp.content if b.type == "thinking")
+        if thinking:
+            message["reasoning_content"] = thinking
+    usage = usage_from_wire(resp.usage)
+    body = {
+        "id": resp.id,
+        "object": "chat.completion",
+        "created": created,
+        "model": resp.model,
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": _finish(resp)}],
+        "usage": usage.openai_json(),
+    }
+    return body, usage
+
+
+def _finish(resp: MessagesResponse) -> str:
+    return FINISH_REASONS.get(resp.stop_reason or "end_turn", "stop")
+
+
+def _encode_args(args: dict[str, Any] | None) -> str:  # Any: tool arguments JSON
+    return msgspec.json.encode(args or {}).decode()
+
+
+_RATE_HEADERS = {
+    "anthropic-ratelimit-requests-limit": "x-ratelimit-limit-requests",
+    "anthropic-ratelimit-requests-remaining": "x-ratelimit-remaining-requests",
+    "anthropic-ratelimit-requests-reset": "x-ratelimit-reset-requests",
+    "anthropic-ratelimit-tokens-limit": "x-ratelimit-limit-tokens",
+    "anthropic-ratelimit-tokens-remaining": "x-ratelimit-remaining-tokens",
+    "anthropic-ratelimit-tokens-reset": "x-ratelimit-reset-tokens",
+}
+
+
+def surfaced_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return the upstream headers worth passing on, with OpenAI-named rate-limit equivalents."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        low = name.lower()
+        if low in ("retry-after", "request-id") or low.startswith("anthropic-ratelimit-"):
+            out[low] = value
+        if low in _RATE_HEADERS:
+            out[_RATE_HEADERS[low]] = value
+    return out
+
+
+def parse_error(
+    status: int,
+    raw: bytes,
+    headers: Mapping[str, str],
+    *,
+    provider: str,
+    retry_after_s: float | None = None,
+) -> UpstreamError:
+    """Map an Anthropic error response to an UpstreamError that keeps its status, type and message."""
+    try:
+        detail = _DECODE_ERROR.decode(raw).error
+        kind, message = detail.type, detail.message
+    except msgspec.DecodeError:
+        kind, message = "api_error", raw[:500].decode("utf-8", "replace")
+    surfaced = surfaced_headers(headers)
+    return UpstreamError(
+        f"anthropic error: {message}",
+        status=status,
+        provider=provider,
+        type=kind,
+        code=kind,
+        retry_after_s=retry_after_s,
+        headers=surfaced,
+    )
