@@ -1,0 +1,83 @@
+"""Masking of secrets in log output, and the pluggable PII redaction applied to logged prompts.
+
+Two layers, both applied to the final encoded JSON line so that nothing escapes them (message text,
+exception tracebacks and third-party log records included):
+
+- values of keys whose name says they hold a credential (`authorization`, `api_key`, `*_secret`, …);
+- any value that looks like a credential: bearer tokens, vendor key prefixes (`sk-`, `gw-`, `AKIA`,
+  `AIza`, `gsk_`, `xai-`, …), long mixed-case alphanumeric runs, and every secret value the gateway
+  resolved at link time (registered with `Redactor.add_secret`).
+
+Prompts and completions are never logged unless the policy turns it on; then they first pass through
+a `PiiRedactor` (a plain `str -> str` function, replaceable by the guardrails' PII detector).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+__all__ = ["MASK", "PiiRedactor", "Redactor", "redact_pii"]
+
+MASK = "***"
+
+PiiRedactor = Callable[[str], str]
+"""A function that replaces personal data in free text (prompts, completions) with placeholders."""
+
+_SENSITIVE_KEY = re.compile(
+    r'"(?P<key>[^"\\]*(?:authorization|api[_-]?key|apikey|secret|password|passwd|credential'
+    r'|access[_-]?token|refresh[_-]?token|auth[_-]?token|cookie)[^"\\]*)"\s*:\s*"(?:[^"\\]|\\.)*"',
+    re.IGNORECASE,
+)
+_SECRET_SHAPES = (
+    r"(?i:bearer|basic)\s+[^\s\"\\,;]+",
+    r"\b(?:sk|pk|rk|gw|xai|sess)-[A-Za-z0-9_\-]{12,}",
+    r"\bsk_(?:live|test)_[A-Za-z0-9]{12,}",
+    r"\bgsk_[A-Za-z0-9]{20,}",
+    r"\bAKIA[0-9A-Z]{16}\b",
+    r"\bAIza[0-9A-Za-z_\-]{30,}",
+    r"\bgh[pousr]_[A-Za-z0-9]{30,}",
+    r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+    # A long run mixing upper case, lower case and digits: a random token. Trace ids and hashes are
+    # lower-case hex and stay readable.
+    r"\b(?=[A-Za-z0-9_\-]*[A-Z])(?=[A-Za-z0-9_\-]*[a-z])(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{32,}",
+)
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+_CARD = re.compile(r"\b(?:\d[ \-]?){12,18}\d\b")
+_PHONE = re.compile(r"(?<![\w+])\+?\d{1,3}[ \-.]?\(?\d{2,4}\)?[ \-.]?\d{3,4}[ \-.]?\d{3,4}\b")
+_US_SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+
+def redact_pii(text: str) -> str:
+    """Replace e-mail addresses, card and phone numbers, SSNs and IPv4 addresses with placeholders."""
+    text = _EMAIL.sub("[EMAIL]", text)
+    text = _US_SSN.sub("[SSN]", text)
+    text = _CARD.sub("[CARD]", text)
+    text = _IPV4.sub("[IP]", text)
+    return _PHONE.sub("[PHONE]", text)
+
+
+class Redactor:
+    """Masks credentials in encoded log lines; knows the gateway's resolved secret values."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self._pattern = re.compile("|".join(_SECRET_SHAPES))
+        for secret in secrets:
+            self.add_secret(secret)
+
+    def add_secret(self, value: str) -> None:
+        """Mask this exact value wherever it appears (values shorter than 6 characters are ignored)."""
+        if len(value) < 6 or value in self._secrets:
+            return
+        self._secrets.add(value)
+        # Longest first so that a secret containing another is masked whole.
+        exact = [re.escape(s) for s in sorted(self._secrets, key=len, reverse=True)]
+        self._pattern = re.compile("|".join([*exact, *_SECRET_SHAPES]))
+
+    def redact(self, line: str) -> str:
+        """Return the JSON text with every credential-shaped value and credential-named field masked."""
+        line = _SENSITIVE_KEY.sub(lambda m: f'"{m.group("key")}":"{MASK}"', line)
+        return self._pattern.sub(MASK, line)

@@ -1,0 +1,166 @@
+"""OpenTelemetry tracing: `gw.request` → `gw.stage.<kind>` / `gw.attempt` spans, W3C trace context.
+
+Off by default. `Tracing.from_env()` turns it on only when the standard variables ask for it
+(`OTEL_TRACES_EXPORTER=otlp|console`, or an `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`), and
+`OTEL_SDK_DISABLED=true` always wins. The OTLP/HTTP exporter, the batch processor, the sampler and the
+resource read their own `OTEL_*` variables. The provider is owned by this object and never installed
+as the process-global one, so tests and several gateways in one process do not interfere.
+
+When off, every method returns `None` or does nothing, and the request path allocates nothing for
+tracing (see `bench/telemetry.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+__all__ = ["TRACEPARENT", "TRACESTATE", "AttributeValue", "Tracing", "gen_ai_system"]
+
+TRACEPARENT = "traceparent"
+TRACESTATE = "tracestate"
+
+AttributeValue = str | bool | int | float
+"""A span attribute value."""
+
+_GEN_AI_SYSTEMS = {
+    "openai": "openai",
+    "openai-compatible": "openai",
+    "vllm": "openai",
+    "lmstudio": "openai",
+    "azure-openai": "az.ai.openai",
+    "anthropic": "anthropic",
+    "gemini": "gcp.gemini",
+    "mistral": "mistral_ai",
+    "groq": "groq",
+    "deepseek": "deepseek",
+    "xai": "xai",
+    "perplexity": "perplexity",
+}
+
+
+def gen_ai_system(adapter_type: str) -> str:
+    """Map a gw adapter type to the `gen_ai.system` value of the semantic conventions."""
+    return _GEN_AI_SYSTEMS.get(adapter_type, adapter_type)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class Tracing:
+    """Creates gw's spans through a tracer provider owned by this object (or does nothing when off)."""
+
+    def __init__(
+        self, exporter: SpanExporter | None = None, *, batch: bool = True, service: str = "gw"
+    ) -> None:
+        """Trace to `exporter` (batched, or synchronously with `batch=False`); no exporter means off."""
+        self._propagator = TraceContextTextMapPropagator()
+        self._provider: TracerProvider | None = None
+        self._tracer: trace.Tracer | None = None
+        if exporter is None:
+            return
+        resource = Resource.create({"service.name": service})
+        self._provider = TracerProvider(resource=resource)
+        processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
+        self._provider.add_span_processor(processor)
+        self._tracer = self._provider.get_tracer("gw")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Tracing:
+        """Build from the standard `OTEL_*` variables: off unless an exporter is asked for."""
+        if _truthy(environ.get("OTEL_SDK_DISABLED")):
+            return cls()
+        wanted = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+        endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or environ.get(
+            "OTEL_EXPORTER_OTLP_ENDPOINT"
+        )
+        if wanted == "console":
+            from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+            return cls(ConsoleSpanExporter())
+        if wanted == "otlp" or (endpoint and wanted in ("", "otlp")):
+            # Imported only when wanted: the exporter pulls in protobuf.
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            return cls(OTLPSpanExporter())
+        return cls()
+
+    @property
+    def enabled(self) -> bool:
+        """Whether spans are recorded."""
+        return self._tracer is not None
+
+    def start_request(
+        self, headers: Mapping[str, str] | None, attributes: Mapping[str, AttributeValue]
+    ) -> Span | None:
+        """Start `gw.request` as a child of the caller's `traceparent`, if any."""
+        if self._tracer is None:
+            return None
+        context = None
+        if headers is not None and headers.get(TRACEPARENT):
+            carrier = {TRACEPARENT: headers[TRACEPARENT], TRACESTATE: headers.get(TRACESTATE, "")}
+            context = self._propagator.extract(carrier)
+        return self._tracer.start_span(
+            "gw.request", context=context, kind=SpanKind.SERVER, attributes=attributes
+        )
+
+    def start_child(
+        self,
+        parent: Span | None,
+        name: str,
+        attributes: Mapping[str, AttributeValue],
+        *,
+        client: bool = False,
+    ) -> Span | None:
+        """Start a child span of `parent` (`gw.stage.<kind>` or `gw.attempt`)."""
+        if self._tracer is None or parent is None:
+            return None
+        kind = SpanKind.CLIENT if client else SpanKind.INTERNAL
+        ctx = trace.set_span_in_context(parent)
+        return self._tracer.start_span(name, context=ctx, kind=kind, attributes=attributes)
+
+    def inject(self, span: Span | None, headers: MutableMapping[str, str]) -> None:
+        """Write `span`'s W3C trace context into outgoing headers."""
+        if span is not None:
+            self._propagator.inject(headers, context=trace.set_span_in_context(span))
+
+    @staticmethod
+    def end(
+        span: Span | None, attributes: Mapping[str, AttributeValue] | None = None, error: str | None = None
+    ) -> None:
+        """Set final attributes and an error status (when `error` names one), then end the span."""
+        if span is None:
+            return
+        if attributes:
+            span.set_attributes(attributes)
+        if error:
+            span.set_attribute("error.type", error)
+            span.set_status(Status(StatusCode.ERROR, error))
+        span.end()
+
+    @staticmethod
+    def trace_id(span: Span | None) -> str:
+        """Return the span's trace id as 32 hex digits ("" without a span)."""
+        if span is None:
+            return ""
+        return format(span.get_span_context().trace_id, "032x")
+
+    def force_flush(self) -> None:
+        """Export every finished span now."""
+        if self._provider is not None:
+            self._provider.force_flush()
+
+    def shutdown(self) -> None:
+        """Flush and stop the exporter."""
+        if self._provider is not None:
+            self._provider.shutdown()
+
+    def __repr__(self) -> str:
+        return f"Tracing({'on' if self.enabled else 'off'})"
