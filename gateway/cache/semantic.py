@@ -1,0 +1,163 @@
+"""The semantic index: probe-text vectors in a LanceDB table, filtered by exact context.
+
+One row per stored response: `context` (hash of everything that must match exactly), `text` (the
+probe text, kept for the fact check), `vector`, `response` (encoded JSON) and `expires_at`. A lookup
+is a cosine nearest-neighbour search pre-filtered on `context` and expiry; the best few candidates
+above the threshold go through `facts_agree`, the first that passes is the hit.
+
+Every method blocks (embedding, LanceDB I/O): the cache calls them from its worker thread. LanceDB is
+imported on first use (~2 s). Single-row appends fragment the table, so every `optimize_every`
+appends the table is compacted (which also folds new rows into the vector index and drops expired
+rows), and once it holds `index_after` rows an IVF index is built on the vectors and a scalar index
+on `context`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from gateway.cache.embedder import DIMENSIONS, Embedder
+from gateway.cache.keys import SemanticProbe
+from gateway.cache.verify import facts_agree
+
+__all__ = ["SemanticIndex", "SemanticMatch"]
+
+_log = logging.getLogger(__name__)
+
+
+class SemanticMatch(msgspec.Struct, frozen=True, kw_only=True):
+    """A verified nearest neighbour: the stored response and its cosine similarity."""
+
+    response: bytes
+    similarity: float
+
+
+class SemanticIndex:
+    """Vectors of cached prompts in LanceDB, searched by cosine similarity within one context."""
+
+    def __init__(
+        self,
+        uri: str,
+        embedder: Embedder,
+        *,
+        table: str = "responses",
+        index_after: int = 50_000,
+        optimize_every: int = 1_000,
+        candidates: int = 4,
+        nprobes: int = 20,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.uri = uri
+        self.embedder = embedder
+        self._table_name = table
+        self._index_after = index_after
+        self._optimize_every = optimize_every
+        self._candidates = candidates
+        self._nprobes = nprobes
+        self._clock = clock
+        self._table: Any = None  # Any: lancedb.table.Table, imported lazily
+        self._rows = 0
+        self._appends = 0
+        self._indexed = False
+
+    def open(self) -> None:
+        """Connect and open (or create) the table; blocking, idempotent."""
+        if self._table is not None:
+            return
+        import lancedb
+        import pyarrow as pa
+
+        schema = pa.schema(
+            [
+                pa.field("context", pa.string()),
+                pa.field("text", pa.string()),
+                pa.field("vector", pa.list_(pa.float32(), DIMENSIONS)),
+                pa.field("response", pa.binary()),
+                pa.field("expires_at", pa.float64()),
+            ]
+        )
+        db = lancedb.connect(self.uri)
+        table = db.create_table(self._table_name, schema=schema, exist_ok=True)
+        self._rows = table.count_rows()
+        self._indexed = any(getattr(i, "index_type", "").startswith("IVF") for i in table.list_indices())
+        self._table = table
+
+    def embed(self, text: str) -> list[float]:
+        """Embed one probe text."""
+        return self.embedder.embed([text])[0]
+
+    def search(self, probe: SemanticProbe, vector: list[float], threshold: float) -> SemanticMatch | None:
+        """Return the most similar live entry in the probe's context that passes the fact check."""
+        self.open()
+        query = (
+            self._table.search(vector, vector_column_name="vector")
+            .distance_type("cosine")
+            .where(f"context = '{probe.context}' AND expires_at > {self._clock()!r}", prefilter=True)
+            .select(["text", "response"])
+            .limit(self._candidates)
+        )
+        if self._indexed:
+            query = query.nprobes(self._nprobes).refine_factor(1)
+        for row in query.to_list():
+            similarity = 1.0 - float(row["_distance"])
+            if similarity < threshold:
+                break
+            if facts_agree(probe.text, row["text"]):
+                return SemanticMatch(response=row["response"], similarity=round(similarity, 4))
+        return None
+
+    def add(self, probe: SemanticProbe, vector: list[float], response: bytes, ttl_s: float) -> None:
+        """Append one entry, and compact or index the table when it is due."""
+        self.open()
+        row = {
+            "context": probe.context,
+            "text": probe.text,
+            "vector": vector,
+            "response": response,
+            "expires_at": self._clock() + ttl_s,
+        }
+        self._table.add([row])
+        self._rows += 1
+        self._appends += 1
+        if self._appends >= self._optimize_every:
+            self.maintain()
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:  # Any: column name → value
+        """Append prepared rows in one batch (bulk loads, benchmarks)."""
+        self.open()
+        self._table.add(rows)
+        self._rows += len(rows)
+
+    def maintain(self) -> None:
+        """Drop expired rows, build the indexes once the table is large, and compact."""
+        self.open()
+        self._appends = 0
+        self._table.delete(f"expires_at <= {self._clock()!r}")
+        self._rows = self._table.count_rows()
+        if not self._indexed and self._rows >= self._index_after:
+            self._build_indexes()
+        self._table.optimize()
+
+    def _build_indexes(self) -> None:
+        partitions = max(16, int(math.sqrt(self._rows)))
+        _log.info("building IVF index on %d semantic cache rows (%d partitions)", self._rows, partitions)
+        self._table.create_index(
+            metric="cosine",
+            vector_column_name="vector",
+            index_type="IVF_FLAT",
+            num_partitions=partitions,
+            replace=True,
+        )
+        self._table.create_scalar_index("context", index_type="BTREE", replace=True)
+        self._indexed = True
+
+    @property
+    def rows(self) -> int:
+        """Rows in the table (as last counted)."""
+        return self._rows
