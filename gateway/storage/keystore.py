@@ -1,0 +1,144 @@
+"""`KeyStore` for the executor: `Authorization: Bearer gw-…` → VirtualKey, constant-time, cached.
+
+Lookup is by the SHA-256 of the presented secret (an indexed equality that reveals nothing about
+the secret), then the stored hash is compared with `hmac.compare_digest`. Verified keys are cached:
+for `fresh_s` seconds without asking the database (so revocation reaches every replica within that
+time), and for up to `stale_s` seconds while the database is unreachable, so an outage does not
+lock out known callers. Unknown secrets are never cached. Messages name the key id, never the secret.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from gateway.errors import AuthError, GatewayError
+from gateway.ports import VirtualKey
+from gateway.storage.key_records import as_utc, key_state, virtual_key
+from gateway.storage.models import VirtualKeyRow
+from gateway.storage.tokens import KEY_PREFIX, hash_token, looks_like_token
+
+__all__ = ["KeyStoreUnavailable", "SqlKeyStore"]
+
+log = logging.getLogger(__name__)
+
+
+class KeyStoreUnavailable(GatewayError):
+    """The key database is unreachable and the key is not in the verified cache."""
+
+    status = 503
+    type = "api_error"
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    key: VirtualKey
+    key_hash: str
+    expires_at: datetime | None
+    verified_at: float
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqlKeyStore:
+    """Authenticates gw secrets against `virtual_keys`; implements `gateway.ports.KeyStore`."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        fresh_s: float = 5.0,
+        stale_s: float = 300.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], datetime] = _utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._fresh_s = fresh_s
+        self._stale_s = stale_s
+        self._max_entries = max_entries
+        self._clock = clock
+        self._monotonic = monotonic
+        self._cache: dict[str, _Verified] = {}
+
+    async def authenticate(self, token: str) -> VirtualKey:
+        """Return the key for a bearer secret, or raise AuthError (unknown, revoked, expired)."""
+        if not looks_like_token(token):
+            raise AuthError(
+                f"invalid API key: gw keys start with `{KEY_PREFIX}`; pass one as `Authorization: Bearer`",
+                code="invalid_api_key",
+            )
+        digest = hash_token(token)
+        cached = self._cache.get(digest)
+        now = self._monotonic()
+        if cached is not None and now - cached.verified_at < self._fresh_s:
+            return self._usable(cached, digest)
+        try:
+            entry = await self._load(digest, now)
+        except SQLAlchemyError as exc:
+            return self._during_outage(cached, digest, now, exc)
+        if entry is None:
+            self._cache.pop(digest, None)
+            raise AuthError("invalid API key: no such key (it may have been rotated)", code="invalid_api_key")
+        return self._usable(entry, digest)
+
+    def forget(self, key_id: str) -> None:
+        """Drop a key from the cache at once (after a revoke or rotate in this process)."""
+        for digest in [d for d, v in self._cache.items() if v.key.id == key_id]:
+            del self._cache[digest]
+
+    async def _load(self, digest: str, now: float) -> _Verified | None:
+        async with self._sessions() as session:
+            row = (
+                await session.scalars(select(VirtualKeyRow).where(VirtualKeyRow.key_hash == digest))
+            ).first()
+        if row is None:
+            return None
+        # Index lookups are not constant-time; the final equality on the secret's hash is.
+        if not hmac.compare_digest(row.key_hash.encode("ascii"), digest.encode("ascii")):
+            return None
+        state = key_state(row, self._clock())
+        if state == "revoked":
+            self._cache.pop(digest, None)
+            raise AuthError(
+                f"API key {row.id} was revoked; ask an administrator for a new key", code="revoked_api_key"
+            )
+        entry = _Verified(virtual_key(row), row.key_hash, as_utc(row.expires_at), now)
+        if len(self._cache) >= self._max_entries:
+            self._cache.clear()
+        self._cache[digest] = entry
+        return entry
+
+    def _usable(self, entry: _Verified, digest: str) -> VirtualKey:
+        if not hmac.compare_digest(entry.key_hash.encode("ascii"), digest.encode("ascii")):
+            raise AuthError("invalid API key: no such key (it may have been rotated)", code="invalid_api_key")
+        if entry.expires_at is not None and entry.expires_at <= self._clock():
+            raise AuthError(
+                f"API key {entry.key.id} expired at {entry.expires_at.isoformat()}; ask for a new key",
+                code="expired_api_key",
+            )
+        return entry.key
+
+    def _during_outage(
+        self, cached: _Verified | None, digest: str, now: float, exc: SQLAlchemyError
+    ) -> VirtualKey:
+        if cached is not None and now - cached.verified_at < self._stale_s:
+            log.warning(
+                "key database unreachable; using the verified cache",
+                extra={"gw.key_id": cached.key.id, "gw.error": type(exc).__name__},
+            )
+            return self._usable(cached, digest)
+        log.error("key database unreachable; cannot authenticate", extra={"gw.error": type(exc).__name__})
+        raise KeyStoreUnavailable(
+            "the key store is unreachable; retry shortly", code="key_store_unavailable"
+        ) from None
