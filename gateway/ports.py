@@ -196,6 +196,10 @@ class Reservation(msgspec.Struct, kw_only=True):
     """(budget counter key, USD reserved) pairs."""
     remaining_usd: float | None = None
     """Smallest remaining budget among the scopes, for `x-gw-budget-remaining`."""
+    limits_usd: tuple[float | None, ...] = ()
+    """Limit of each hold's budget (None for alert-only budgets), parallel to `holds`."""
+    alerts: tuple[str, ...] = ()
+    """Alert-only budgets this reservation would take past their limit (allowed, reported)."""
 
 
 class Limiter(Protocol):
