@@ -30,7 +30,7 @@ _SENSITIVE_KEY = re.compile(
     re.IGNORECASE,
 )
 _SECRET_SHAPES = (
-    r"(?i:bearer|basic)\s+[^\s\"\\,;]+",
+    r"(?P<scheme>(?i:bearer|basic)\s+)[^\s\"\\,;]+",
     r"\b(?:sk|pk|rk|gw|xai|sess)-[A-Za-z0-9_\-]{12,}",
     r"\bsk_(?:live|test)_[A-Za-z0-9]{12,}",
     r"\bgsk_[A-Za-z0-9]{20,}",
@@ -59,6 +59,11 @@ def redact_pii(text: str) -> str:
     return _PHONE.sub("[PHONE]", text)
 
 
+def _mask(match: re.Match[str]) -> str:
+    # Keep the auth scheme readable: `Bearer ***`.
+    return (match.group("scheme") or "") + MASK
+
+
 class Redactor:
     """Masks credentials in encoded log lines; knows the gateway's resolved secret values."""
 
@@ -80,4 +85,4 @@ class Redactor:
     def redact(self, line: str) -> str:
         """Return the JSON text with every credential-shaped value and credential-named field masked."""
         line = _SENSITIVE_KEY.sub(lambda m: f'"{m.group("key")}":"{MASK}"', line)
-        return self._pattern.sub(MASK, line)
+        return self._pattern.sub(_mask, line)

@@ -1,0 +1,78 @@
+"""Tracing is off unless the standard OTEL_* variables ask for it; off means no spans at all."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from gateway.telemetry import Tracing
+from gateway.telemetry.tracing import gen_ai_system
+
+
+def test_tracing_is_off_without_otel_variables() -> None:
+    tracing = Tracing.from_env({})
+    assert not tracing.enabled
+    assert tracing.start_request({"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"}, {}) is None
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"},
+        {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:4318/v1/traces"},
+        {"OTEL_TRACES_EXPORTER": "otlp"},
+    ],
+)
+def test_otlp_endpoint_or_exporter_variable_turns_tracing_on(environ: dict[str, str]) -> None:
+    tracing = Tracing.from_env(environ)
+    try:
+        assert tracing.enabled
+    finally:
+        tracing.shutdown()
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"},
+        {"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"},
+    ],
+)
+def test_sdk_disabled_or_exporter_none_wins(environ: dict[str, str]) -> None:
+    assert not Tracing.from_env(environ).enabled
+
+
+def test_malformed_traceparent_starts_a_new_trace() -> None:
+    exporter = InMemorySpanExporter()
+    tracing = Tracing(exporter, batch=False)
+    span = tracing.start_request({"traceparent": "garbage"}, {"gw.route": "chat"})
+    tracing.end(span)
+    (exported,) = exporter.get_finished_spans()
+    assert exported.parent is None
+    tracing.shutdown()
+
+
+def test_injected_traceparent_names_the_attempt_span() -> None:
+    exporter = InMemorySpanExporter()
+    tracing = Tracing(exporter, batch=False)
+    request = tracing.start_request(None, {})
+    attempt = tracing.start_child(request, "gw.attempt", {}, client=True)
+    headers: dict[str, str] = {}
+    tracing.inject(attempt, headers)
+    assert attempt is not None
+    ctx = attempt.get_span_context()
+    assert headers["traceparent"].startswith(f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-")
+    tracing.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("adapter", "system"),
+    [
+        ("openai", "openai"),
+        ("azure-openai", "az.ai.openai"),
+        ("gemini", "gcp.gemini"),
+        ("mistral", "mistral_ai"),
+    ],
+)
+def test_adapter_types_map_to_gen_ai_system_values(adapter: str, system: str) -> None:
+    assert gen_ai_system(adapter) == system
