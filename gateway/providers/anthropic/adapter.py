@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from compiler.specs import ProviderSpec
 from gateway.errors import RequestError, UpstreamError, UpstreamUnavailable
 from gateway.providers.anthropic.stream import AnthropicStreamTranslator
 from gateway.providers.anthropic.translate import (
@@ -51,9 +52,9 @@ def _error(status: int, body: bytes, headers: Mapping[str, str], call: ProviderC
 class AnthropicAdapter:
     """Speaks Anthropic's Messages API for one provider spec (chat and streaming; no embeddings)."""
 
-    def __init__(self, transport: HttpTransport, *, owns_transport: bool = False) -> None:
+    def __init__(self, spec: ProviderSpec | None, transport: HttpTransport) -> None:
+        self.spec = spec
         self._transport = transport
-        self._owns_transport = owns_transport
 
     async def chat(self, call: ProviderCall) -> ChatResult:
         """Complete a chat request through `/v1/messages`."""
@@ -109,9 +110,7 @@ class AnthropicAdapter:
         )
 
     async def aclose(self) -> None:
-        """Close the transport if this adapter owns it (pooled transports are closed by their pool)."""
-        if self._owns_transport:
-            await self._transport.aclose()
+        """Nothing to close: the transport belongs to the gateway's pool."""
 
 
 def _decode(reply: UpstreamReply, provider: str) -> MessagesResponse:
