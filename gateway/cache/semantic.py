@@ -85,7 +85,7 @@ class SemanticIndex:
         db = lancedb.connect(self.uri)
         table = db.create_table(self._table_name, schema=schema, exist_ok=True)
         self._rows = table.count_rows()
-        self._indexed = any(getattr(i, "index_type", "").startswith("IVF") for i in table.list_indices())
+        self._indexed = any(str(i.index_type).upper().startswith("IVF") for i in table.list_indices())
         self._table = table
 
     def embed(self, text: str) -> list[float]:
@@ -147,15 +147,18 @@ class SemanticIndex:
     def _build_indexes(self) -> None:
         partitions = max(16, int(math.sqrt(self._rows)))
         _log.info("building IVF index on %d semantic cache rows (%d partitions)", self._rows, partitions)
+        from lancedb.index import BTree, IvfFlat
+
         self._table.create_index(
-            metric="cosine",
-            vector_column_name="vector",
-            index_type="IVF_FLAT",
-            num_partitions=partitions,
-            replace=True,
+            "vector", config=IvfFlat(distance_type="cosine", num_partitions=partitions), replace=True
         )
-        self._table.create_scalar_index("context", index_type="BTREE", replace=True)
+        self._table.create_index("context", config=BTree(), replace=True)
         self._indexed = True
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the vectors have an IVF index."""
+        return self._indexed
 
     @property
     def rows(self) -> int:

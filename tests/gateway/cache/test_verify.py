@@ -1,0 +1,42 @@
+"""The fact check after a vector match: near misses are misses, paraphrases pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.cache.verify import facts_agree
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("What is the capital of France?", "what's France's capital city?"),
+        ("What is 2+2?", "what's 2 + 2"),
+        ("How do I reset my password?", "How can I reset my password?"),
+        ("Explain how TCP works", "Can you explain how TCP works?"),
+        ("Who wrote Hamlet?", "Who is the author of Hamlet?"),
+        ("what is the capital of france", "What is the capital of France?"),
+        ("Give me three tips for sleeping better", "What are 3 tips to sleep better?"),
+    ],
+)
+def test_paraphrases_agree(a: str, b: str) -> None:
+    assert facts_agree(a, b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("What is the capital of France?", "What is the capital of Germany?"),
+        ("What is 2+2?", "What is 2+3?"),
+        ("What is 2*2?", "What is 2+2?"),
+        ("Is coffee bad for you?", "Is coffee not bad for you?"),
+        ("Should I use Python?", "Shouldn't I use Python?"),
+        ("Translate 'hello' to French", "Translate 'goodbye' to French"),
+        ("What is the capital of France?", "Quelle est la capitale de la France ?"),
+        ("Who wrote Hamlet?", "Who wrote Macbeth?"),
+        ("Convert 100 USD to EUR", "Convert 100 USD to GBP"),
+        ("What is the capital of Japan?", "日本の首都はどこですか?"),
+    ],
+)
+def test_near_misses_disagree(a: str, b: str) -> None:
+    assert not facts_agree(a, b)
