@@ -1,0 +1,232 @@
+"""Linking: a CompiledGateway becomes a RuntimeGateway of live adapters, resolved secrets and routes.
+
+Everything a request needs is computed here once: adapters with pooled transports, credentials read
+from the environment, conditional queries compiled to predicates, loadbalance weights summed.
+A RuntimeGateway is immutable once built; reload builds a new one and swaps the reference.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from compiler.specs import CompiledGateway, LeafSpec, NodeSpec, ProviderSpec, RouteSpec, SecretRef
+from gateway.errors import RequestError
+from gateway.providers.base import ProviderAdapter
+from gateway.providers.registry import REGISTRY
+from gateway.providers.transport import TransportPool
+from gateway.runtime.breaker import BreakerBoard
+from gateway.runtime.conditions import Predicate, compile_query
+from gateway.runtime.ssrf import HostGuard
+
+__all__ = [
+    "LinkError",
+    "LinkedProvider",
+    "LinkedRoute",
+    "RuntimeGateway",
+    "link_gateway",
+    "link_provider",
+    "link_route",
+]
+
+
+class LinkError(Exception):
+    """The compiled gateway cannot be linked (missing secret, unknown adapter); lists every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedProvider:
+    """A provider ready to call: adapter, base URL, credential and extra headers."""
+
+    spec: ProviderSpec
+    adapter: ProviderAdapter
+    base_url: str
+    api_key: str | None = field(repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedRoute:
+    """A route tree ready to execute, with its providers and precomputed routing tables."""
+
+    spec: RouteSpec
+    config_hash: str
+    providers: Mapping[str, LinkedProvider]
+    conditions: Mapping[str, tuple[tuple[Predicate, int], ...]]
+    """Conditional strategy path → (predicate, target index) in order."""
+    input_guardrails: tuple[str, ...] = ()
+    output_guardrails: tuple[str, ...] = ()
+    untrusted_hosts: bool = False
+    """Header-sourced: every custom_host goes through the SSRF guard."""
+    cache_partition: str = "key"
+    """The policy's cache partitioning: `key`, `key_tag` or `none`."""
+    weights: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    """Loadbalance strategy path → cumulative weights of its targets."""
+    default_timeout_ms: int = 60_000
+    deadline_ms: int = 300_000
+
+
+def _secret(
+    ref: SecretRef | None, env: Mapping[str, str], slots: Sequence[str], problems: list[str]
+) -> str | None:
+    if ref is None:
+        return None
+    if ref.env is not None:
+        value = env.get(ref.env)
+        if value is None:
+            problems.append(f"environment variable `{ref.env}` is not set")
+        return value
+    if ref.slot is not None and 0 <= ref.slot < len(slots):
+        return slots[ref.slot]
+    problems.append("a secret slot is out of range")
+    return None
+
+
+def link_provider(
+    spec: ProviderSpec,
+    pool: TransportPool,
+    *,
+    env: Mapping[str, str],
+    slots: Sequence[str] = (),
+    problems: list[str],
+) -> LinkedProvider | None:
+    """Build a provider's adapter and resolve its secrets; append problems instead of raising."""
+    entry = REGISTRY.get(spec.type)
+    if entry is None:
+        problems.append(f"provider `{spec.id}`: adapter type `{spec.type}` is not available in this build")
+        return None
+    base_url = (spec.base_url or entry.base_url or "").rstrip("/")
+    if not base_url:
+        problems.append(f"provider `{spec.id}`: type `{spec.type}` needs a base_url")
+        return None
+    headers: dict[str, str] = {}
+    for name, value in spec.headers:
+        resolved = value if isinstance(value, str) else _secret(value, env, slots, problems)
+        if resolved is not None:
+            headers[name.lower()] = resolved
+    transport = pool.get(f"{spec.type} {base_url}")
+    return LinkedProvider(
+        spec=spec,
+        adapter=entry.factory(spec, transport),
+        base_url=base_url,
+        api_key=_secret(spec.api_key, env, slots, problems),
+        headers=headers,
+    )
+
+
+def _tables(
+    node: NodeSpec,
+    conditions: dict[str, tuple[tuple[Predicate, int], ...]],
+    weights: dict[str, tuple[float, ...]],
+) -> None:
+    if isinstance(node, LeafSpec):
+        return
+    if node.mode == "conditional":
+        conditions[node.path] = tuple((compile_query(c.query), c.then) for c in node.conditions)
+    if node.mode == "loadbalance":
+        weights[node.path] = tuple(itertools.accumulate(max(0.0, t.weight) for t in node.targets))
+    for target in node.targets:
+        _tables(target, conditions, weights)
+
+
+def _merged(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(item for group in groups for item in group))
+
+
+def link_route(
+    spec: RouteSpec,
+    providers: Mapping[str, LinkedProvider],
+    compiled: CompiledGateway,
+    *,
+    untrusted_hosts: bool = False,
+) -> LinkedRoute:
+    """Precompute a route's routing tables; policy guardrails are always added (a header cannot drop them)."""
+    conditions: dict[str, tuple[tuple[Predicate, int], ...]] = {}
+    weights: dict[str, tuple[float, ...]] = {}
+    _tables(spec.root, conditions, weights)
+    policy = compiled.policy
+    return LinkedRoute(
+        spec=spec,
+        config_hash=compiled.content_hash,
+        providers=providers,
+        conditions=conditions,
+        input_guardrails=_merged(policy.enforced_input_guardrails, spec.input_guardrails),
+        output_guardrails=_merged(policy.enforced_output_guardrails, spec.output_guardrails),
+        untrusted_hosts=untrusted_hosts,
+        cache_partition=policy.cache_partition,
+        weights=weights,
+        default_timeout_ms=policy.default_request_timeout_ms,
+        deadline_ms=spec.deadline_ms or policy.default_deadline_ms,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeGateway:
+    """A linked gateway: what one config version serves. Swapped whole on reload."""
+
+    compiled: CompiledGateway
+    providers: Mapping[str, LinkedProvider]
+    routes: Mapping[str, LinkedRoute]
+    host_guard: HostGuard
+    breakers: BreakerBoard
+    pool: TransportPool
+
+    @property
+    def config_hash(self) -> str:
+        """The compiled config's content hash."""
+        return self.compiled.content_hash
+
+    def selectable_route(self, route_id: str) -> LinkedRoute:
+        """The route a header names, if the policy lets headers select it."""
+        route = self.routes.get(route_id)
+        allowed = self.compiled.policy.header_selectable_routes
+        if route is None or (allowed is not None and route_id not in allowed):
+            known = ", ".join(sorted(self.routes)) or "none"
+            raise RequestError(
+                f"unknown route `{route_id[:64]}` in x-portkey-config; routes: {known}",
+                param="x-portkey-config",
+                code="unknown_route",
+            )
+        if allowed is None and not route.spec.header_selectable:
+            raise RequestError(
+                f"route `{route_id}` cannot be selected by header",
+                param="x-portkey-config",
+                code="route_not_selectable",
+            )
+        return route
+
+
+def link_gateway(
+    compiled: CompiledGateway,
+    *,
+    pool: TransportPool,
+    breakers: BreakerBoard,
+    env: Mapping[str, str] | None = None,
+) -> RuntimeGateway:
+    """Link every provider and route; raise LinkError listing every problem."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    providers: dict[str, LinkedProvider] = {}
+    for spec in compiled.providers:
+        linked = link_provider(spec, pool, env=env, problems=problems)
+        if linked is not None:
+            providers[spec.id] = linked
+    if problems:
+        raise LinkError(problems)
+    routes = {spec.id: link_route(spec, providers, compiled) for spec in compiled.routes}
+    allowed = list(compiled.policy.allowed_custom_hosts)
+    allowed += env.get("GW_ALLOWED_CUSTOM_HOSTS", "").split(",")
+    return RuntimeGateway(
+        compiled=compiled,
+        providers=providers,
+        routes=routes,
+        host_guard=HostGuard(allowed),
+        breakers=breakers,
+        pool=pool,
+    )

@@ -1,0 +1,193 @@
+"""The executor's seams to optional components (ports): keys, limits, guardrails, cache, ledger.
+
+Each function is a no-op when its component is absent, so the executor runs without any of them
+(cache status `DISABLED`). The order of calls is the one `gateway.ports` documents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.specs import CacheSpec
+from gateway.errors import AuthError, GuardrailDenied, PermissionDenied
+from gateway.ports import (
+    CacheRequest,
+    CheckContext,
+    GuardrailRunner,
+    KeyStore,
+    LimitContext,
+    Limiter,
+    ResponseCache,
+    UsageRecord,
+    UsageSink,
+)
+from gateway.runtime.context import RequestContext
+from gateway.runtime.linked import LinkedRoute
+from gateway.usage import Usage
+
+__all__ = [
+    "Components",
+    "authenticate",
+    "cache_request",
+    "check_context",
+    "guard_input",
+    "guard_output",
+    "limit_context",
+    "record_usage",
+]
+
+_LOG = logging.getLogger("gw.request")
+
+
+@dataclass(slots=True)
+class Components:
+    """Optional components the executor drives; None means the feature is off."""
+
+    cache: ResponseCache | None = None
+    guardrails: GuardrailRunner | None = None
+    limiter: Limiter | None = None
+    keys: KeyStore | None = None
+    usage: UsageSink | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+async def authenticate(components: Components, route: LinkedRoute, ctx: RequestContext) -> None:
+    """Resolve the gw key (when a key store is configured) and check the route is allowed for it."""
+    if components.keys is None:
+        return
+    token = ctx.headers.bearer
+    if token is None:
+        raise AuthError("missing gw key: send `Authorization: Bearer gw-…`")
+    ctx.key = key = await components.keys.authenticate(token)
+    if key.allowed_routes and route.spec.id not in key.allowed_routes:
+        raise PermissionDenied(f"key `{key.id}` may not use route `{route.spec.id}`")
+
+
+def check_context(ctx: RequestContext) -> CheckContext:
+    """Facts guardrail checks may read."""
+    return CheckContext(
+        metadata=ctx.headers.metadata, model=ctx.model or None, route_id=ctx.route_id, trace_id=ctx.trace_id
+    )
+
+
+async def guard_input(
+    components: Components, ids: tuple[str, ...], body: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:  # Any: OpenAI request JSON
+    """Run input guardrails; deny raises 446, flag marks 246, redact returns the changed body."""
+    if not ids or components.guardrails is None:
+        return body
+    outcome = await components.guardrails.check_input(ids, body, check_context(ctx))
+    ctx.hook_results.setdefault("before_request_hooks", []).extend(outcome.hook_results)
+    if outcome.verdict == "deny":
+        raise GuardrailDenied(_hooks(ctx))
+    if outcome.verdict == "flag":
+        ctx.status = 246
+    return outcome.body if outcome.body is not None else body
+
+
+async def guard_output(
+    components: Components,
+    ids: tuple[str, ...],
+    response: dict[str, Any],
+    request: dict[str, Any],
+    ctx: RequestContext,
+) -> dict[str, Any] | None:  # Any: OpenAI JSON
+    """Run output guardrails on a complete response; return a changed body or None if unchanged."""
+    if not ids or components.guardrails is None:
+        return None
+    outcome = await components.guardrails.check_output(ids, response, request, check_context(ctx))
+    ctx.hook_results.setdefault("after_request_hooks", []).extend(outcome.hook_results)
+    if outcome.verdict == "deny":
+        raise GuardrailDenied(_hooks(ctx))
+    if outcome.verdict == "flag":
+        ctx.status = 246
+    return outcome.body
+
+
+def _hooks(ctx: RequestContext) -> dict[str, Any]:  # Any: Portkey's hook_results shape
+    return {
+        "before_request_hooks": ctx.hook_results.get("before_request_hooks", []),
+        "after_request_hooks": ctx.hook_results.get("after_request_hooks", []),
+    }
+
+
+def limit_context(ctx: RequestContext, body: dict[str, Any] | None = None) -> LimitContext:
+    """Who and what a limit counts; the prompt estimate is ~4 bytes per token of the messages."""
+    max_tokens = None
+    estimate = 0
+    if body is not None:
+        raw = body.get("max_completion_tokens", body.get("max_tokens"))
+        max_tokens = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+        estimate = len(str(body.get("messages") or body.get("input") or body.get("prompt") or "")) // 4
+    return LimitContext(
+        key=ctx.key,
+        route_id=ctx.route_id,
+        provider_id=ctx.provider_id,
+        provider_type=ctx.provider_type,
+        model=ctx.model,
+        metadata=ctx.headers.metadata,
+        estimated_prompt_tokens=estimate,
+        max_tokens=max_tokens,
+    )
+
+
+def cache_request(
+    route: LinkedRoute, ctx: RequestContext, body: dict[str, Any], spec: CacheSpec
+) -> CacheRequest:  # Any: OpenAI request JSON
+    """Build the cache port's request, partitioned per the policy (key, key tag or shared)."""
+    mode = route.cache_partition
+    parts: list[str] = []
+    if ctx.key is not None and mode != "none":
+        parts.append(ctx.key.id if mode == "key" else ",".join(sorted(ctx.key.tags)))
+    if ctx.headers.cache_namespace:
+        parts.append(ctx.headers.cache_namespace)
+    return CacheRequest(
+        spec=spec,
+        body=body,
+        partition="/".join(parts),
+        provider_id=ctx.provider_id,
+        route_id=route.spec.id,
+        force_refresh=ctx.headers.cache_force_refresh,
+    )
+
+
+def record_usage(components: Components, ctx: RequestContext, status: int) -> None:
+    """Write the ledger row (off the request path) and the request log line."""
+    if components.usage is not None:
+        components.usage.record(
+            UsageRecord(
+                trace_id=ctx.trace_id,
+                ts=ctx.started,
+                key_id=ctx.key.id if ctx.key else None,
+                route_id=ctx.route_id,
+                target_path=ctx.last_path,
+                provider_id=ctx.provider_id,
+                model=ctx.model,
+                usage=ctx.usage or Usage(),
+                cost_usd=ctx.cost_usd,
+                cache_status=ctx.cache_status,
+                status=status,
+                latency_ms=ctx.elapsed_ms(),
+                config_hash=ctx.config_hash,
+            )
+        )
+    if _LOG.isEnabledFor(logging.INFO):
+        _LOG.info(
+            "request",
+            extra={
+                "gw.trace_id": ctx.trace_id,
+                "gw.route": ctx.route_id,
+                "gw.path": ctx.last_path,
+                "gw.provider": ctx.provider_id,
+                "gw.status": status,
+                "gw.latency_ms": round(ctx.elapsed_ms(), 2),
+                "gw.ts": time.time(),
+            },
+        )

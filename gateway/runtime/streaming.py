@@ -1,0 +1,107 @@
+"""Server-sent events for a committed stream: never a stream that looks complete when it is not.
+
+After the first chunk, an upstream failure ends the stream with a terminal `data: {"error": …}`
+event and no `[DONE]`; a deny from a streaming output guardrail ends it the same way (446 body).
+The outcome (status, usage) is settled with the limiter and recorded in the ledger either way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+
+from gateway.errors import GatewayError, GuardrailDenied, StreamBroken
+from gateway.ports import StreamStep
+from gateway.runtime.attempts import StreamStart
+from gateway.runtime.context import RequestContext
+from gateway.runtime.stages import Components, record_usage
+
+__all__ = ["DONE", "error_event", "sse_events"]
+
+DONE = b"data: [DONE]\n\n"
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder()
+_LOG = logging.getLogger("gw.stream")
+
+
+def error_event(error: GatewayError) -> bytes:
+    """The terminal SSE event carrying an OpenAI-shaped error."""
+    return b"data: " + _ENCODER.encode(error.body()) + b"\n\n"
+
+
+def _frame(payload: bytes) -> bytes:
+    return b"data: " + payload + b"\n\n"
+
+
+def _emit(step: StreamStep) -> list[bytes]:
+    return [_frame(_ENCODER.encode(chunk)) for chunk in step.emit]
+
+
+def _denied(ctx: RequestContext, step: StreamStep) -> GuardrailDenied | None:
+    if step.deny is None:
+        return None
+    ctx.hook_results.setdefault("after_request_hooks", []).extend(step.deny.hook_results)
+    return GuardrailDenied(
+        {
+            "before_request_hooks": ctx.hook_results.get("before_request_hooks", []),
+            "after_request_hooks": ctx.hook_results.get("after_request_hooks", []),
+        }
+    )
+
+
+async def _payloads(start: StreamStart) -> AsyncIterator[bytes]:
+    yield start.first
+    async for payload in start.rest:
+        yield payload
+
+
+async def _frames(start: StreamStart, ctx: RequestContext) -> AsyncIterator[bytes]:
+    """Frames for the client; raises GuardrailDenied or StreamBroken to end with an error event."""
+    flt = start.filter
+    if flt is None:
+        async for payload in _payloads(start):
+            yield _frame(payload)
+        return
+    async for payload in _payloads(start):
+        chunk: Any = _DECODER.decode(payload)  # Any: OpenAI chunk JSON
+        step = flt.feed(chunk)
+        for frame in _emit(step):
+            yield frame
+        denied = _denied(ctx, step)
+        if denied is not None:
+            raise denied
+    step, _outcome = flt.finish()
+    for frame in _emit(step):
+        yield frame
+    denied = _denied(ctx, step)
+    if denied is not None:
+        raise denied
+
+
+async def sse_events(start: StreamStart, ctx: RequestContext, components: Components) -> AsyncIterator[bytes]:
+    """SSE bytes for the client: every chunk, then `[DONE]` or a terminal error event."""
+    status = 200
+    try:
+        async for frame in _frames(start, ctx):
+            yield frame
+        yield DONE
+    except (StreamBroken, GuardrailDenied) as exc:
+        status = exc.status
+        _LOG.warning(
+            "stream ended with an error",
+            extra={"gw.trace_id": ctx.trace_id, "gw.path": ctx.last_path, "gw.error": exc.message},
+        )
+        yield error_event(exc)
+    except BaseException:
+        status = 499  # the client went away (or the server is stopping) mid-stream
+        raise
+    finally:
+        await start.stream.aclose()
+        ctx.usage = start.stream.usage
+        limiter = components.limiter
+        if limiter is not None and start.reservation is not None and start.limit_ctx is not None:
+            ctx.cost_usd = await limiter.settle(start.reservation, start.limit_ctx, ctx.usage)
+        record_usage(components, ctx, status)
