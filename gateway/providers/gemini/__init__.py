@@ -1,0 +1,1 @@
+"""Google Gemini API adapter (`generateContent`, `streamGenerateContent`, `batchEmbedContents`)."""

@@ -1,0 +1,263 @@
+"""Pure translation of OpenAI chat requests into Gemini `generateContent` bodies.
+
+Requests: system/developer messages become `systemInstruction`; roles map to `user`/`model`; tool calls
+become `functionCall` parts and tool results `functionResponse` parts (Gemini matches them by function
+name, which is recovered from the assistant turn that made the call); consecutive same-role turns are
+merged; images are inline base64 (`data:` URLs) or Google file URIs — gw does not fetch http URLs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from gateway.errors import RequestError
+from gateway.providers.compliance import ParamPlan, plan_params
+from gateway.providers.gemini.wire import (
+    BatchEmbedRequest,
+    Blob,
+    Content,
+    EmbedRequest,
+    FileData,
+    FunctionCall,
+    FunctionCallingConfig,
+    FunctionDeclaration,
+    FunctionResponse,
+    GenerateContentRequest,
+    GenerationConfig,
+    Part,
+    Tool,
+    ToolConfig,
+)
+
+__all__ = ["build_embed_request", "build_request", "model_path"]
+
+_TRANSLATED = [
+    "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "n",
+    "presence_penalty", "frequency_penalty", "seed", "response_format", "tools", "tool_choice",
+    "stream", "stream_options", "logprobs", "top_logprobs",
+]  # fmt: skip
+_REFUSED = {
+    "logprobs": lambda v: None if v is False else "gw does not translate Gemini log probabilities",
+    "top_logprobs": lambda v: None if not v else "gw does not translate Gemini log probabilities",
+}
+_FILE_URI_PREFIXES = ("gs://", "https://generativelanguage.googleapis.com/")
+_JSON = msgspec.json.Decoder()
+
+
+def build_request(
+    body: Mapping[str, Any], *, strict: bool
+) -> tuple[dict[str, Any], ParamPlan]:  # Any: OpenAI / Gemini JSON
+    """Translate an OpenAI chat request into a `generateContent` body and the parameter plan."""
+    plan = plan_params(body, provider="gemini", translated=_TRANSLATED, refused=_REFUSED, strict=strict)
+    system, contents = _contents(body.get("messages"))
+    tools = _tools(body.get("tools"))
+    request = GenerateContentRequest(
+        contents=contents,
+        system_instruction=Content(parts=system) if system else None,
+        tools=tools,
+        tool_config=_tool_config(body.get("tool_choice")),
+        generation_config=_generation_config(body),
+    )
+    out: dict[str, Any] = msgspec.to_builtins(request)
+    out.update(plan.passthrough)
+    return out, plan
+
+
+def _generation_config(body: Mapping[str, Any]) -> GenerationConfig | None:  # Any: OpenAI JSON
+    stop = body.get("stop")
+    mime, schema = _response_format(body.get("response_format"))
+    config = GenerationConfig(
+        temperature=body.get("temperature"),
+        top_p=body.get("top_p"),
+        max_output_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
+        stop_sequences=[stop] if isinstance(stop, str) else (list(stop) if stop else None),
+        candidate_count=body.get("n"),
+        presence_penalty=body.get("presence_penalty"),
+        frequency_penalty=body.get("frequency_penalty"),
+        seed=body.get("seed"),
+        response_mime_type=mime,
+        response_json_schema=schema,
+    )
+    return config if config != GenerationConfig() else None
+
+
+def _response_format(raw: Any) -> tuple[str | None, dict[str, Any] | None]:  # Any: OpenAI JSON
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    if kind in (None, "text"):
+        return None, None
+    if kind == "json_object":
+        return "application/json", None
+    if kind == "json_schema":
+        schema = (raw.get("json_schema") or {}).get("schema")
+        return "application/json", schema if isinstance(schema, dict) else None
+    raise RequestError(f"unsupported response_format type {kind!r}", param="response_format.type")
+
+
+def _contents(raw: Any) -> tuple[list[Part], list[Content]]:  # Any: client JSON
+    if not isinstance(raw, list) or not raw:
+        raise RequestError("`messages` must be a non-empty array", param="messages")
+    system: list[Part] = []
+    contents: list[Content] = []
+    names: dict[str, str] = {}
+    """tool_call_id → function name, from the latest assistant turn that made the call."""
+    for i, msg in enumerate(raw):
+        role = msg.get("role") if isinstance(msg, dict) else None
+        where = f"messages[{i}]"
+        if role in ("system", "developer"):
+            system.extend(_parts(msg.get("content"), where))
+            continue
+        if role == "assistant":
+            names.update(
+                {
+                    c.get("id", ""): (c.get("function") or {}).get("name", "")
+                    for c in msg.get("tool_calls") or ()
+                }
+            )
+        parts, wire_role = _turn(msg, role, where, names)
+        if not parts:
+            continue
+        if contents and contents[-1].role == wire_role:
+            contents[-1].parts.extend(parts)
+        else:
+            contents.append(Content(role=wire_role, parts=parts))
+    return system, contents
+
+
+def _turn(
+    msg: dict[str, Any], role: Any, where: str, names: dict[str, str]
+) -> tuple[list[Part], str]:  # Any: JSON
+    if role == "user":
+        return _parts(msg.get("content"), where), "user"
+    if role == "assistant":
+        parts = _parts(msg.get("content"), where)
+        for j, call in enumerate(msg.get("tool_calls") or ()):
+            parts.append(Part(function_call=_function_call(call, f"{where}.tool_calls[{j}]")))
+        return parts, "model"
+    if role == "tool":
+        call_id = msg.get("tool_call_id")
+        if call_id not in names:
+            raise RequestError(
+                "a tool message must answer a tool call of an earlier assistant message",
+                param=f"{where}.tool_call_id",
+            )
+        response = _tool_result(msg.get("content"))
+        return [Part(function_response=FunctionResponse(name=names[call_id], response=response))], "user"
+    raise RequestError(f"unsupported message role {role!r} for gemini", param=f"{where}.role")
+
+
+def _tool_result(content: Any) -> dict[str, Any]:  # Any: JSON
+    text = (
+        content
+        if isinstance(content, str)
+        else "".join(p.get("text", "") for p in content or () if isinstance(p, dict))
+    )
+    try:
+        parsed = _JSON.decode(text)
+    except msgspec.DecodeError:
+        parsed = None
+    # Gemini needs an object; a JSON object result is sent as is, anything else wrapped.
+    return parsed if isinstance(parsed, dict) else {"content": text}
+
+
+def _parts(content: Any, where: str) -> list[Part]:  # Any: client JSON
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [Part(text=content)] if content else []
+    out: list[Part] = []
+    for j, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind in ("text", "refusal"):
+            text = part.get("text") or part.get("refusal") or ""
+            if text:
+                out.append(Part(text=text))
+        elif kind == "image_url":
+            url = (part.get("image_url") or {}).get("url", "")
+            out.append(_image(url, f"{where}.content[{j}].image_url.url"))
+        else:
+            raise RequestError(f"unsupported content part {kind!r} for gemini", param=f"{where}.content[{j}]")
+    return out
+
+
+def _image(url: str, param: str) -> Part:
+    if url.startswith("data:"):
+        header, sep, data = url[5:].partition(",")
+        mime, _, encoding = header.partition(";")
+        if not sep or encoding != "base64" or not mime:
+            raise RequestError("image data URLs must be `data:<media type>;base64,<data>`", param=param)
+        return Part(inline_data=Blob(mime_type=mime, data=data))
+    if url.startswith(_FILE_URI_PREFIXES):
+        return Part(file_data=FileData(file_uri=url))
+    raise RequestError(
+        "gemini takes images inline (base64 data URLs) or as Google file URIs; gw does not fetch http URLs",
+        param=param,
+    )
+
+
+def _function_call(call: Any, where: str) -> FunctionCall:  # Any: client JSON
+    fn = call.get("function") or {}
+    args = fn.get("arguments") or "{}"
+    try:
+        parsed = _JSON.decode(args) if isinstance(args, str) else args
+    except msgspec.DecodeError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise RequestError("tool call arguments must be a JSON object", param=f"{where}.function.arguments")
+    return FunctionCall(name=str(fn.get("name", "")), args=parsed)
+
+
+def _tools(raw: Any) -> list[Tool] | None:  # Any: client JSON
+    if not raw:
+        return None
+    declarations = []
+    for i, tool in enumerate(raw):
+        fn = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
+        if not isinstance(fn, dict) or not fn.get("name"):
+            raise RequestError("only function tools with a name are supported", param=f"tools[{i}]")
+        declarations.append(
+            FunctionDeclaration(
+                name=fn["name"], description=fn.get("description"), parameters=fn.get("parameters")
+            )
+        )
+    return [Tool(function_declarations=declarations)]
+
+
+def _tool_config(raw: Any) -> ToolConfig | None:  # Any: client JSON
+    if raw is None:
+        return None
+    modes = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
+    if isinstance(raw, str) and raw in modes:
+        return ToolConfig(function_calling_config=FunctionCallingConfig(mode=modes[raw]))
+    name = raw.get("function", {}).get("name") if isinstance(raw, dict) else None
+    if not isinstance(name, str):
+        raise RequestError(
+            "`tool_choice` must be auto, none, required or a named function", param="tool_choice"
+        )
+    config = FunctionCallingConfig(mode="ANY", allowed_function_names=[name])
+    return ToolConfig(function_calling_config=config)
+
+
+def model_path(model: Any) -> str:  # Any: client JSON
+    """Return the resource name of a model: `models/<id>` (a `tunedModels/…` name is kept)."""
+    if not isinstance(model, str) or not model:
+        raise RequestError("`model` is required", param="model")
+    return model if "/" in model else f"models/{model}"
+
+
+def build_embed_request(body: Mapping[str, Any], inputs: list[str]) -> dict[str, Any]:  # Any: JSON
+    """Translate an OpenAI embeddings request into a `batchEmbedContents` body."""
+    model = model_path(body.get("model"))
+    dimensions = body.get("dimensions")
+    request = BatchEmbedRequest(
+        requests=[
+            EmbedRequest(
+                model=model, content=Content(parts=[Part(text=text)]), output_dimensionality=dimensions
+            )
+            for text in inputs
+        ]
+    )
+    out: dict[str, Any] = msgspec.to_builtins(request)
+    return out
