@@ -80,9 +80,14 @@ class _RangeCheck(SyncCheck):
         """Count and compare with the range."""
         n = self.count(subject.text)
         verdict = _flip(self.low <= n <= self.high, self.negate)
-        return CheckResult(
-            verdict, {f"{self.unit}Count": n, "min": self.low, "max": self.high, "not": self.negate}
-        )
+        bounds = self.unit.capitalize() + "s"
+        data = {
+            f"{self.unit}Count": n,
+            f"min{bounds}": self.low,
+            f"max{bounds}": self.high,
+            "not": self.negate,
+        }
+        return CheckResult(verdict, data)
 
 
 class SentenceCountParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
