@@ -18,7 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.errors import RequestError
 from gateway.storage.models import LedgerRow
 
-__all__ = ["GROUP_BY", "GroupBy", "UsageGroup", "UsageReport", "parse_since", "usage_report"]
+__all__ = [
+    "GROUP_BY",
+    "GroupBy",
+    "UsageGroup",
+    "UsageReport",
+    "parse_duration",
+    "parse_since",
+    "usage_report",
+]
 
 GroupBy = Literal["route", "model", "key", "day", "provider"]
 GROUP_BY: tuple[GroupBy, ...] = ("route", "model", "key", "day", "provider")
@@ -65,12 +73,20 @@ class UsageReport(msgspec.Struct, kw_only=True):
     total: UsageGroup
 
 
+def parse_duration(text: str) -> timedelta | None:
+    """`30m`, `24h`, `7d`, `2w` as a duration; None when the text is not one."""
+    relative = _RELATIVE.match(text.strip())
+    if relative is None:
+        return None
+    return timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+
+
 def parse_since(text: str, *, now: datetime | None = None) -> datetime:
     """`7d`, `24h`, `30m`, `2w` (ago), or an ISO date/time (UTC unless it says otherwise)."""
     moment = now or datetime.now(UTC)
-    relative = _RELATIVE.match(text.strip())
-    if relative:
-        return moment - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+    ago = parse_duration(text)
+    if ago is not None:
+        return moment - ago
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:
