@@ -1,0 +1,95 @@
+"""deploy/compose.yaml: valid against the compose-spec schema, wired to nginx, Prometheus and Grafana."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+COMPOSE = DEPLOY / "compose.yaml"
+GW_REPLICAS = ("gw-1", "gw-2")
+INTERPOLATED = re.compile(r"^\$\{[A-Z_]+:?-[^}]*\}$|^\$\{[A-Z_]+\}$")
+
+
+def compose_schema() -> dict[str, Any]:  # Any: JSON Schema
+    """The compose-spec schema vendored (with its licence) by the check-jsonschema package."""
+    text = (files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def compose() -> dict[str, Any]:  # Any: compose YAML
+    """The compose file, YAML anchors and merge keys resolved."""
+    doc: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    return doc
+
+
+def errors(doc: dict[str, Any]) -> list[str]:  # Any: compose YAML
+    """Schema violations of a compose document."""
+    schema = compose_schema()
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    return [e.message for e in validator.iter_errors(doc)]
+
+
+def test_compose_file_is_valid_against_compose_spec() -> None:
+    assert errors(compose()) == []
+
+
+def test_misspelled_service_key_is_rejected() -> None:
+    doc = compose()
+    doc["services"]["gw-1"]["helthcheck"] = doc["services"]["gw-1"].pop("healthcheck")
+    assert errors(doc) != []
+
+
+def test_stack_has_two_gw_replicas_and_its_dependencies() -> None:
+    services = compose()["services"]
+    assert set(services) == {*GW_REPLICAS, "nginx", "valkey", "postgres", "prometheus", "grafana"}
+    for name in GW_REPLICAS:
+        gw = services[name]
+        assert gw["build"]["dockerfile"] == "Dockerfile"
+        assert (COMPOSE.parent / gw["build"]["context"] / "Dockerfile").is_file()
+        assert gw["depends_on"]["valkey"]["condition"] == "service_healthy"
+        assert gw["environment"]["GW_VALKEY_URL"].startswith("redis://valkey:")
+        assert "@postgres:5432/" in gw["environment"]["GW_DATABASE_URL"]
+        assert "/ready" in " ".join(gw["healthcheck"]["test"])
+
+
+def test_nginx_balances_across_every_replica() -> None:
+    conf = (DEPLOY / "nginx" / "nginx.conf").read_text()
+    upstream = re.search(r"upstream gw \{(.*?)\}", conf, re.S)
+    assert upstream is not None
+    assert set(re.findall(r"server ([\w-]+):8787", upstream.group(1))) == set(GW_REPLICAS)
+    assert "proxy_buffering off" in conf, "SSE must not be buffered"
+    mount = compose()["services"]["nginx"]["volumes"][0]
+    assert mount.startswith("./nginx/nginx.conf:")
+
+
+def test_prometheus_scrapes_every_replica_directly() -> None:
+    prom = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    (job,) = [j for j in prom["scrape_configs"] if j["job_name"] == "gw"]
+    assert job["metrics_path"] == "/metrics"
+    targets = {t for sc in job["static_configs"] for t in sc["targets"]}
+    assert targets == {f"{name}:8787" for name in GW_REPLICAS}
+
+
+def test_every_bind_mounted_file_exists() -> None:
+    for service in compose()["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (COMPOSE.parent / source).exists(), source
+
+
+@pytest.mark.parametrize("service", sorted(compose()["services"]))
+def test_no_secret_is_written_in_the_file(service: str) -> None:
+    env = compose()["services"][service].get("environment", {})
+    for name, value in env.items():
+        if {"KEY", "PASSWORD", "SECRET", "TOKEN"} & set(name.split("_")):
+            assert INTERPOLATED.match(str(value)), f"{service}.{name} must come from the environment"
