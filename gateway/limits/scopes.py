@@ -23,7 +23,7 @@ import msgspec
 
 from compiler.specs import BudgetSpec, ScopeSpec
 from gateway.limits.nanodollars import to_nanos
-from gateway.limits.periods import Period, period_window
+from gateway.limits.periods import Period, PeriodWindow, period_window
 from gateway.limits.pricing import undated
 from gateway.limits.store import Window
 from gateway.ports import LimitContext
@@ -107,13 +107,23 @@ class LimitPlan:
         self._request_rated = tuple(b for b in rated if b.scope.kind not in _LEAF_SCOPES)
         self._leaf_rated = tuple(b for b in rated if b.scope.kind in _LEAF_SCOPES)
         self._token_rated = tuple(b for b in rated if b.tokens_per_minute)
+        self._periods: dict[Period, tuple[float, PeriodWindow]] = {}
+
+    def _period(self, period: Period, now: float) -> PeriodWindow:
+        """The period instance containing `now`, memoised until it ends (computing it costs µs)."""
+        cached = self._periods.get(period)
+        if cached is not None and cached[0] <= now and (cached[1].end is None or now < cached[1].end):
+            return cached[1]
+        window = period_window(period, now)
+        self._periods[period] = (now, window)
+        return window
 
     def holds(self, ctx: LimitContext, now: float) -> list[PlannedHold]:
         """Spend counters to reserve on, in a fixed order."""
         out: list[PlannedHold] = []
         for budget in self._spend:
             assert budget.limit_usd is not None
-            window = period_window(budget.period, now)
+            window = self._period(budget.period, now)
             default = budget.default_reservation_usd
             for instance in scope_instances(budget.scope, ctx):
                 out.append(
@@ -129,7 +139,7 @@ class LimitPlan:
                 )
         key = ctx.key
         if key is not None and key.budget_usd is not None:
-            window = period_window(key.budget_period, now)
+            window = self._period(key.budget_period, now)
             out.append(
                 PlannedHold(
                     label="the key's budget",
