@@ -1,0 +1,1 @@
+"""Ollama native API adapter (`/api/chat` with NDJSON streaming, `/api/embed`); no key needed."""
