@@ -169,6 +169,8 @@ class CircuitBreakerSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     cooldown_ms: int = 30_000
     """How long the breaker stays open before one half-open probe."""
     minimum_requests: int = 1
+    failure_threshold_percentage: float | None = None
+    """Portkey `cb_config`: open when this percentage of at least `minimum_requests` calls failed."""
 
 
 class QueryCompare(

@@ -1,0 +1,111 @@
+"""`gw explain ROUTE [PATH…]`: the compiled routing tree, each node with its file:line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from gateway.cli.validate import EXIT_ERRORS, EXIT_OK, EXIT_USAGE_ERR, add_paths_argument, report
+
+if TYPE_CHECKING:
+    from compiler.specs import LeafSpec, NodeSpec, RouteSpec
+
+__all__ = ["explain_route", "register", "run_explain"]
+
+
+def _leaf_line(leaf: LeafSpec) -> str:
+    parts = [f"provider {leaf.provider}"]
+    if leaf.name:
+        parts.insert(0, f"`{leaf.name}`")
+    if leaf.override_params != "{}":
+        parts.append(f"params {leaf.override_params}")
+    if leaf.weight != 1.0:
+        parts.append(f"weight {leaf.weight:g}")
+    if leaf.retry.attempts:
+        parts.append(f"retry {leaf.retry.attempts} on {','.join(map(str, leaf.retry.on_status_codes))}")
+    if leaf.request_timeout_ms is not None:
+        parts.append(f"timeout {leaf.request_timeout_ms}ms")
+    if leaf.cache is not None:
+        parts.append(
+            f"cache {leaf.cache.mode}" + (f" {leaf.cache.max_age_s}s" if leaf.cache.max_age_s else "")
+        )
+    if leaf.circuit_breaker is not None:
+        parts.append(f"breaker {leaf.circuit_breaker.failure_threshold}/{leaf.circuit_breaker.cooldown_ms}ms")
+    if leaf.custom_host:
+        parts.append(f"host {leaf.custom_host}")
+    if leaf.input_guardrails or leaf.output_guardrails:
+        parts.append(f"guardrails in={list(leaf.input_guardrails)} out={list(leaf.output_guardrails)}")
+    return ", ".join(parts)
+
+
+def _node_lines(node: NodeSpec, prefix: str, last: bool, lines: list[str]) -> None:
+    from compiler.specs import StrategySpec
+
+    branch = "└─ " if last else "├─ "
+    where = f"  ({node.source})"
+    if isinstance(node, StrategySpec):
+        label = f"{node.mode}" + (f" `{node.name}`" if node.name else "")
+        if node.on_status_codes is not None:
+            label += f" on {','.join(map(str, node.on_status_codes))}"
+        if node.default is not None:
+            label += f" default→[{node.default}]"
+        lines.append(f"{prefix}{branch}{node.path}: {label}{where}")
+        child_prefix = prefix + ("   " if last else "│  ")
+        for cond in node.conditions:
+            lines.append(f"{child_prefix}if {_query(cond.query)} → [{cond.then}]")
+        for i, child in enumerate(node.targets):
+            _node_lines(child, child_prefix, i == len(node.targets) - 1, lines)
+    else:
+        lines.append(f"{prefix}{branch}{node.path}: {_leaf_line(node)}{where}")
+
+
+def _query(query: object) -> str:
+    from compiler.specs import QueryAll, QueryAny, QueryCompare
+
+    if isinstance(query, QueryCompare):
+        return f"{query.root}.{query.field} {query.op} {query.value}"
+    if isinstance(query, QueryAll | QueryAny):
+        joiner = " and " if isinstance(query, QueryAll) else " or "
+        return "(" + joiner.join(_query(q) for q in query.items) + ")"
+    return "?"
+
+
+def explain_route(route: RouteSpec, content_hash: str) -> str:
+    """Render a route as an indented tree with sources."""
+    lines = [f"route {route.id}  ({route.source})  {content_hash}"]
+    if route.description:
+        lines.append(f"  {route.description}")
+    lines.append(f"  input guardrails: {', '.join(route.input_guardrails) or '-'}")
+    lines.append(f"  output guardrails: {', '.join(route.output_guardrails) or '-'}")
+    lines.append(f"  deadline: {route.deadline_ms}ms  buffer_stream: {str(route.buffer_stream).lower()}")
+    lines.append(f"  header selectable: {str(route.header_selectable).lower()}")
+    _node_lines(route.root, "  ", True, lines)
+    return "\n".join(lines)
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """Handle `gw explain`."""
+    from compiler import compile_paths
+    from compiler.did_you_mean import suggest
+
+    result = compile_paths(args.paths)
+    if result.gateway is None:
+        report(result, "text")
+        return EXIT_ERRORS
+    routes = {r.id: r for r in result.gateway.routes}
+    route = routes.get(args.route)
+    if route is None:
+        hint = suggest(args.route, routes, "defined routes") or "no routes are defined"
+        sys.stderr.write(f"gw: unknown route `{args.route}`\n  hint: {hint}\n")
+        return EXIT_USAGE_ERR
+    sys.stdout.write(explain_route(route, result.gateway.content_hash) + "\n")
+    return EXIT_OK
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `gw explain`."""
+    parser = subparsers.add_parser("explain", help="show a route's compiled tree with file:line of each node")
+    parser.add_argument("route", metavar="ROUTE", help="route id")
+    add_paths_argument(parser)
+    parser.set_defaults(handler=run_explain)
