@@ -7,6 +7,7 @@ from gateway.runtime.breaker import BreakerBoard
 from gateway.runtime.context import Endpoint, RequestContext
 from gateway.runtime.executor import Executor
 from gateway.runtime.headers import RequestHeaders, parse_headers
+from gateway.runtime.holder import GatewayHolder, Serving
 from gateway.runtime.linked import LinkedRoute, LinkError, RuntimeGateway, link_gateway
 from gateway.runtime.selection import HeaderCompiled, HeaderCompiler, RouteSelector
 from gateway.runtime.stages import Components
@@ -18,6 +19,7 @@ __all__ = [
     "Components",
     "Endpoint",
     "Executor",
+    "GatewayHolder",
     "HeaderCompiled",
     "HeaderCompiler",
     "LeafResult",
@@ -27,6 +29,7 @@ __all__ = [
     "RequestHeaders",
     "RouteSelector",
     "RuntimeGateway",
+    "Serving",
     "StreamStart",
     "error_event",
     "link_gateway",

@@ -59,6 +59,17 @@ def _refused(result: HeaderCompiled) -> ConfigHeaderError:
     )
 
 
+def _with_env_hosts(compiled: CompiledGateway, env: Mapping[str, str]) -> CompiledGateway:
+    """The base a header compiles against: the policy's allowed hosts plus GW_ALLOWED_CUSTOM_HOSTS."""
+    extra = tuple(h.strip() for h in env.get("GW_ALLOWED_CUSTOM_HOSTS", "").split(",") if h.strip())
+    if not extra:
+        return compiled
+    policy = msgspec.structs.replace(
+        compiled.policy, allowed_custom_hosts=(*compiled.policy.allowed_custom_hosts, *extra)
+    )
+    return msgspec.structs.replace(compiled, policy=policy)
+
+
 class RouteSelector:
     """Picks (and for header configs, compiles and links once) the route for a request."""
 
@@ -75,6 +86,7 @@ class RouteSelector:
         self._max = max_entries
         self._env = os.environ if env is None else env
         self._memo: OrderedDict[str, LinkedRoute | ConfigHeaderError] = OrderedDict()
+        self._header_base = _with_env_hosts(gateway.compiled, self._env)
 
     def select(self, headers: RequestHeaders) -> LinkedRoute:
         """Return the route for these headers or raise an OpenAI-shaped RequestError."""
@@ -115,7 +127,7 @@ class RouteSelector:
     def _compile_header(self, text: str) -> LinkedRoute:
         if self._compile is None:
             raise ConfigHeaderError("JSON header configs need the compiler", diagnostics=[])
-        result = self._compile(text, self.gateway.compiled)
+        result = self._compile(text, self._header_base)
         if result.route is None:
             raise _refused(result)
         return self._link(result.route, result.providers, result.secrets)

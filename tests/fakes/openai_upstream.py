@@ -162,7 +162,9 @@ class FakeOpenAI:
         except msgspec.DecodeError:
             body = {"_raw": raw.decode("utf-8", "replace")}
         with self._lock:
-            self.requests.append(Recorded(request.path, dict(request.headers), body))
+            self.requests.append(
+                Recorded(request.path, {k.lower(): v for k, v in request.headers.items()}, body)
+            )
         return body if isinstance(body, dict) else {}
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:

@@ -1,0 +1,162 @@
+"""Route handlers, built as closures over typed services (no module globals, no per-request lookup)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.handlers import BaseRouteHandler
+from litestar.response import Stream
+
+from gateway.errors import AuthError, GatewayError, NotFound
+from gateway.http.body import check_chat, check_completion, check_embedding, read_json
+from gateway.runtime import (
+    Endpoint,
+    Executor,
+    GatewayHolder,
+    RequestContext,
+    StreamStart,
+    parse_headers,
+    sse_events,
+)
+
+__all__ = ["HttpServices", "build_route_handlers"]
+
+_ENCODER = msgspec.json.Encoder()
+_JSON = "application/json"
+AnyRequest = Request[Any, Any, Any]  # Any: litestar's user/auth/state parameters are unused
+
+
+@dataclass(slots=True)
+class HttpServices:
+    """What the handlers need: the current config, the executor, admin hooks."""
+
+    holder: GatewayHolder
+    executor: Executor
+    admin_token: str | None = None
+    reload: Callable[[], Awaitable[dict[str, Any]]] | None = None  # Any: JSON report
+
+
+def _json(content: object, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+    return Response(content=_ENCODER.encode(content), status_code=status, media_type=_JSON, headers=headers)
+
+
+async def _serve(services: HttpServices, request: AnyRequest, endpoint: Endpoint) -> Response[Any]:
+    serving = services.holder.current
+    headers = parse_headers(request.headers)
+    body = await read_json(request, serving.gateway.compiled.policy.max_body_bytes)
+    if endpoint == "chat":
+        stream = check_chat(body)
+    elif endpoint == "completions":
+        stream = check_completion(body)
+    else:
+        check_embedding(body)
+        stream = False
+    ctx = RequestContext(headers=headers, endpoint=endpoint, params=body, stream=stream)
+    try:
+        route = serving.selector.select(headers)
+        result = await services.executor.run(serving.gateway, route, ctx, body)
+    except GatewayError as exc:
+        exc.headers = {**ctx.response_headers(), **exc.headers}
+        raise
+    out_headers = ctx.response_headers()
+    if isinstance(result, StreamStart):
+        out_headers.update(result.stream.headers)
+        out_headers["cache-control"] = "no-cache"
+        return Stream(
+            sse_events(result, ctx, services.executor.components),
+            media_type="text/event-stream",
+            headers=out_headers,
+            status_code=ctx.status,
+        )
+    out_headers.update(result.headers)
+    content = result.raw if result.raw is not None else _ENCODER.encode(result.body)
+    return Response(content=content, status_code=ctx.status, media_type=_JSON, headers=out_headers)
+
+
+def _check_admin(services: HttpServices, request: AnyRequest) -> None:
+    token = services.admin_token
+    if not token:
+        raise NotFound("admin endpoints are disabled (set GW_ADMIN_TOKEN)")
+    given = request.headers.get("authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise AuthError("admin endpoints need `Authorization: Bearer $GW_ADMIN_TOKEN`")
+
+
+def _models(services: HttpServices) -> dict[str, Any]:  # Any: JSON
+    compiled = services.holder.current.gateway.compiled
+    seen: dict[str, str] = {}
+    for provider in compiled.providers:
+        for model in (*provider.models, *((provider.default_model,) if provider.default_model else ())):
+            seen.setdefault(model, provider.id)
+    data = [
+        {"id": m, "object": "model", "created": 0, "owned_by": owner} for m, owner in sorted(seen.items())
+    ]
+    return {"object": "list", "data": data}
+
+
+def build_route_handlers(services: HttpServices) -> list[BaseRouteHandler]:
+    """The gateway's route handlers bound to `services`."""
+
+    @post("/v1/chat/completions", status_code=200)
+    async def chat_completions(request: AnyRequest) -> Response[Any]:
+        return await _serve(services, request, "chat")
+
+    @post("/v1/completions", status_code=200)
+    async def completions(request: AnyRequest) -> Response[Any]:
+        return await _serve(services, request, "completions")
+
+    @post("/v1/embeddings", status_code=200)
+    async def embeddings(request: AnyRequest) -> Response[Any]:
+        return await _serve(services, request, "embeddings")
+
+    @get("/v1/models")
+    async def models() -> Response[bytes]:
+        return _json(_models(services))
+
+    @get("/health")
+    async def health() -> Response[bytes]:
+        return _json({"status": "ok"})
+
+    @get("/ready")
+    async def ready() -> Response[bytes]:
+        gateway = services.holder.current.gateway
+        return _json(
+            {"status": "ready", "config_hash": gateway.config_hash, "routes": sorted(gateway.routes)}
+        )
+
+    return [chat_completions, completions, embeddings, models, health, ready, *_admin_handlers(services)]
+
+
+def _admin_handlers(services: HttpServices) -> list[BaseRouteHandler]:
+    @post("/admin/reload", status_code=200)
+    async def admin_reload(request: AnyRequest) -> Response[bytes]:
+        _check_admin(services, request)
+        if services.reload is None:
+            raise NotFound("reload is not configured (no config directory)")
+        report = await services.reload()
+        return _json(report, status=200 if report.get("ok") else 422)
+
+    @get("/admin/breakers")
+    async def admin_breakers(request: AnyRequest) -> Response[bytes]:
+        _check_admin(services, request)
+        return _json({"breakers": services.holder.current.gateway.breakers.snapshot()})
+
+    @get("/admin/config")
+    async def admin_config(request: AnyRequest) -> Response[bytes]:
+        _check_admin(services, request)
+        gateway = services.holder.current.gateway
+        return _json(
+            {
+                "config_hash": gateway.config_hash,
+                "generation": services.holder.generation,
+                "routes": sorted(gateway.routes),
+                "providers": sorted(gateway.providers),
+            }
+        )
+
+    return [admin_reload, admin_breakers, admin_config]

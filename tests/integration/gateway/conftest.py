@@ -1,0 +1,47 @@
+"""Fixtures: fake upstreams on loopback and a factory that serves a compiled gateway for real."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from compiler.specs import CompiledGateway
+from gateway.app import create_app
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.integration.gateway.server import GatewayServer
+
+ServeFn = Callable[..., GatewayServer]
+
+
+@pytest.fixture(scope="session")
+def upstreams() -> Iterator[dict[str, FakeOpenAI]]:
+    """Three fake OpenAI upstreams, `a`, `b` and `c`, for the whole session."""
+    fakes = {name: FakeOpenAI(name).start() for name in ("a", "b", "c")}
+    yield fakes
+    for fake in fakes.values():
+        fake.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_upstreams(upstreams: dict[str, FakeOpenAI]) -> None:
+    for fake in upstreams.values():
+        fake.reset()
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[ServeFn]:
+    """Start the real server on a compiled gateway; stopped at the end of the test."""
+    started: list[GatewayServer] = []
+    monkeypatch.setenv("GW_TEST_KEY", "sk-test-not-a-real-key")
+
+    def start(compiled: CompiledGateway, **kwargs: Any) -> GatewayServer:
+        kwargs.setdefault("admin_token", "admin-secret")
+        server = GatewayServer(create_app(compiled, **kwargs)).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
