@@ -1,0 +1,126 @@
+"""Azure OpenAI over HTTP: deployment URLs with `api-version`, authenticated with the `api-key` header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from compiler.specs import ProviderSpec
+from gateway.errors import UpstreamError
+from gateway.providers.azure.translate import (
+    AzureChunkFilter,
+    deployment_url,
+    strip_azure_fields,
+    surfaced_headers,
+)
+from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
+from gateway.providers.openai.translate import decode_object, error_from_reply, usage_from
+from gateway.providers.translated_stream import open_translated
+from gateway.providers.transport import HttpTransport, UpstreamReply, iter_sse_data
+
+__all__ = ["AzureOpenAIAdapter"]
+
+_ENCODE = msgspec.json.Encoder()
+_LABEL = "azure-openai"
+
+
+def _headers(call: ProviderCall) -> dict[str, str]:
+    headers = {**call.headers, "content-type": "application/json"}
+    if call.api_key:
+        headers["api-key"] = call.api_key
+    return headers
+
+
+def _url(call: ProviderCall, operation: str) -> str:
+    return deployment_url(
+        call.base_url,
+        call.body.get("model"),
+        operation,
+        deployments=call.deployments,
+        api_version=call.api_version,
+    )
+
+
+def _error(call: ProviderCall, reply: UpstreamReply) -> UpstreamError:
+    error = error_from_reply(call.provider_id, reply.status, reply.headers, reply.body, label=_LABEL)
+    error.headers = surfaced_headers(reply.headers)
+    return error
+
+
+class AzureOpenAIAdapter:
+    """Speaks Azure OpenAI for one provider spec: chat, streaming and embeddings."""
+
+    def __init__(self, spec: ProviderSpec | None, transport: HttpTransport) -> None:
+        self.spec = spec
+        self._transport = transport
+
+    async def _post(
+        self, call: ProviderCall, operation: str, body: dict[str, Any]
+    ) -> UpstreamReply:  # Any: JSON
+        reply = await self._transport.send(
+            _url(call, operation),
+            _ENCODE.encode(body),
+            _headers(call),
+            timeout_s=call.timeout_s,
+            provider=call.provider_id,
+        )
+        if not reply.ok:
+            raise _error(call, reply)
+        return reply
+
+    async def chat(self, call: ProviderCall) -> ChatResult:
+        """POST the deployment's `/chat/completions`."""
+        body = dict(call.body)
+        body.pop("stream", None)
+        body.pop("stream_options", None)
+        reply = await self._post(call, "chat/completions", body)
+        decoded = decode_object(reply.body)
+        if decoded is None:
+            raise error_from_reply(call.provider_id, 502, reply.headers, b"", label=_LABEL)
+        strict = call.strict_openai_compliance
+        out = strip_azure_fields(decoded) if strict else decoded
+        raw = None if strict else reply.body
+        return ChatResult(body=out, usage=usage_from(out), headers=surfaced_headers(reply.headers), raw=raw)
+
+    async def chat_stream(self, call: ProviderCall) -> ChatStream:
+        """POST `/chat/completions` with `stream: true` (usage always requested, shown only if asked)."""
+        body = dict(call.body)
+        body["stream"] = True
+        raw_options = body.get("stream_options")
+        options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}  # Any: JSON
+        asked = bool(options.get("include_usage"))
+        body["stream_options"] = {**options, "include_usage": True}
+        upstream = await self._transport.open_stream(
+            _url(call, "chat/completions"),
+            _ENCODE.encode(body),
+            _headers(call),
+            timeout_s=call.timeout_s,
+            provider=call.provider_id,
+        )
+        if not 200 <= upstream.status < 300:
+            data = await upstream.read_all()
+            raise _error(call, UpstreamReply(status=upstream.status, headers=upstream.headers, body=data))
+        translator = AzureChunkFilter(
+            strict=call.strict_openai_compliance, show_usage_chunk=asked, provider=call.provider_id
+        )
+        return await open_translated(
+            iter_sse_data(upstream),
+            translator,
+            headers=surfaced_headers(upstream.headers),
+            close=upstream.aclose,
+            provider=call.provider_id,
+        )
+
+    async def embed(self, call: ProviderCall) -> EmbeddingResult:
+        """POST the deployment's `/embeddings` (batch input, `encoding_format`, `dimensions` as sent)."""
+        reply = await self._post(call, "embeddings", dict(call.body))
+        decoded = decode_object(reply.body)
+        if decoded is None:
+            raise error_from_reply(call.provider_id, 502, reply.headers, b"", label=_LABEL)
+        return EmbeddingResult(
+            body=decoded, usage=usage_from(decoded), headers=surfaced_headers(reply.headers), raw=reply.body
+        )
+
+    async def aclose(self) -> None:
+        """Nothing to close: the transport belongs to the gateway's pool."""
