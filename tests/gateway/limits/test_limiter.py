@@ -12,7 +12,7 @@ from gateway.errors import LimitExceeded
 from gateway.limits.limiter import BudgetLimiter, LimiterConfig
 from gateway.limits.pricing import CostCalculator
 from gateway.limits.store import LimitStore
-from gateway.ports import LimitContext, VirtualKey
+from gateway.ports import LimitContext, Limiter, VirtualKey
 from gateway.usage import Usage
 from tests.gateway.limits.conftest import Clock
 
@@ -246,3 +246,11 @@ async def test_per_instance_scope_gives_each_key_its_own_counter(
     await limiter.reserve(ctx(key=VirtualKey(id="b")))
     with pytest.raises(LimitExceeded):
         await limiter.reserve(ctx(key=VirtualKey(id="a")))
+
+
+async def test_budget_limiter_satisfies_the_limiter_port(
+    store: LimitStore, clock: Clock, prefix: str
+) -> None:
+    limiter: Limiter = make(store, clock, prefix)  # checked by mypy: the executor's port
+    reservation = await limiter.reserve(ctx())
+    assert await limiter.settle(reservation, ctx(), Usage(prompt_tokens=1)) == pytest.approx(1e-5)

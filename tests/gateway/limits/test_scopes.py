@@ -49,8 +49,8 @@ def test_key_scopes_do_not_apply_to_anonymous_requests() -> None:
     assert scope_instances(ScopeSpec(kind="key_tag"), anonymous) == ()
 
 
-def at(*args: int) -> float:
-    return datetime(*args, tzinfo=UTC).timestamp()
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
 
 
 def test_daily_period_ends_at_utc_midnight() -> None:
