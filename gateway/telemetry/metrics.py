@@ -11,9 +11,11 @@ The exposition names are published below; `SERIES` lists every sample name the r
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics import MetricWrapperBase
 
 from compiler.specs import CompiledGateway, LeafSpec, NodeSpec
 
@@ -112,6 +114,9 @@ class LabelSets:
         return value if value is not None and value in allowed else OTHER
 
 
+_M = TypeVar("_M", bound=MetricWrapperBase)
+
+
 def _status(code: int) -> str:
     return str(code) if 100 <= code <= 599 else OTHER
 
@@ -122,6 +127,9 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         self.labels = LabelSets()
+        # Label children by (metric, values): prometheus-client's `labels()` validates and locks on
+        # every call; label sets are bounded, so this cache is too.
+        self._children: dict[tuple[MetricWrapperBase, tuple[str, ...]], MetricWrapperBase] = {}
         self._make_request_metrics()
         self._make_component_metrics()
 
@@ -178,6 +186,12 @@ class Metrics:
             DEPENDENCY_UP, "Dependency reachable (1) or not (0).", ("dependency",), registry=reg
         )
 
+    def _child(self, metric: _M, *values: str) -> _M:
+        child = self._children.get((metric, values))
+        if child is None:
+            child = self._children[(metric, values)] = metric.labels(*values)
+        return child  # type: ignore[return-value]  # a child has its parent's type
+
     def bind(self, gateway: CompiledGateway) -> None:
         """Adopt the label sets of a newly active compiled gateway and publish its hash."""
         self.labels = LabelSets(gateway)
@@ -201,27 +215,29 @@ class Metrics:
             ls.fold(model, ls.models),
             _status(status),
         )
-        self.requests.labels(*key).inc()
-        self.request_duration.labels(*key).observe(seconds)
+        self._child(self.requests, *key).inc()
+        self._child(self.request_duration, *key).observe(seconds)
 
     def attempt(self, provider: str, model: str | None, status: int, seconds: float) -> None:
         """Count one upstream call and observe its latency."""
         ls = self.labels
         key = (ls.fold(provider, ls.providers), ls.fold(model, ls.models), _status(status))
-        self.attempts.labels(*key).inc()
-        self.attempt_duration.labels(*key).observe(seconds)
+        self._child(self.attempts, *key).inc()
+        self._child(self.attempt_duration, *key).observe(seconds)
 
     def first_token(self, route: str, provider: str | None, model: str | None, seconds: float) -> None:
         """Observe a stream's time to first chunk."""
         ls = self.labels
-        self.ttft.labels(
-            ls.fold(route, ls.routes), ls.fold(provider, ls.providers), ls.fold(model, ls.models)
+        self._child(
+            self.ttft, ls.fold(route, ls.routes), ls.fold(provider, ls.providers), ls.fold(model, ls.models)
         ).observe(seconds)
 
     def chunk_gap(self, provider: str | None, model: str | None, seconds: float) -> None:
         """Observe the gap between two streamed chunks."""
         ls = self.labels
-        self.inter_chunk.labels(ls.fold(provider, ls.providers), ls.fold(model, ls.models)).observe(seconds)
+        self._child(self.inter_chunk, ls.fold(provider, ls.providers), ls.fold(model, ls.models)).observe(
+            seconds
+        )
 
     def usage(
         self,
@@ -236,43 +252,47 @@ class Metrics:
         key = (ls.fold(route, ls.routes), ls.fold(provider, ls.providers), ls.fold(model, ls.models))
         for kind, count in tokens:
             if count:
-                self.tokens.labels(*key, kind).inc(count)
+                self._child(self.tokens, *key, kind).inc(count)
         if cost:
-            self.cost.labels(*key).inc(cost)
+            self._child(self.cost, *key).inc(cost)
 
     def cache_lookup(self, route: str, mode: str, status: str) -> None:
         """Count a cache lookup by mode (`simple`/`semantic`) and result (`hit`/`miss`/`refresh`)."""
         result = _CACHE_RESULTS.get(status, "refresh" if status == "REFRESH" else OTHER)
         mode = mode if mode in ("simple", "semantic") else OTHER
-        self.cache.labels(self.labels.fold(route, self.labels.routes), mode, result).inc()
+        self._child(self.cache, self.labels.fold(route, self.labels.routes), mode, result).inc()
 
     def guardrail(self, guardrail_id: str, phase: str, verdict: str) -> None:
         """Count one guardrail verdict (`pass`, `flag`, `deny`, `redact`) in a phase (`input`/`output`)."""
         verdict = verdict if verdict in ("pass", "flag", "deny", "redact") else OTHER
         phase = phase if phase in ("input", "output") else OTHER
-        self.guardrails.labels(self.labels.fold(guardrail_id, self.labels.guardrails), phase, verdict).inc()
+        self._child(
+            self.guardrails, self.labels.fold(guardrail_id, self.labels.guardrails), phase, verdict
+        ).inc()
 
     def budget(self, budget_id: str, remaining_usd: float) -> None:
         """Set the remaining amount of a budget."""
-        self.budget_remaining.labels(self.labels.fold(budget_id, self.labels.budgets)).set(remaining_usd)
+        self._child(self.budget_remaining, self.labels.fold(budget_id, self.labels.budgets)).set(
+            remaining_usd
+        )
 
     def rejection(self, route: str, limit: str) -> None:
         """Count a refusal by a limit (`requests`, `tokens` or `budget`)."""
         limit = limit if limit in ("requests", "tokens", "budget") else OTHER
-        self.rejections.labels(self.labels.fold(route, self.labels.routes), limit).inc()
+        self._child(self.rejections, self.labels.fold(route, self.labels.routes), limit).inc()
 
     def circuit_state(self, route: str, target: str, state: str) -> None:
         """Set a target's breaker state (`closed`, `half_open`, `open`)."""
         ls = self.labels
-        self.circuit.labels(ls.fold(route, ls.routes), ls.fold(target, ls.targets)).set(
+        self._child(self.circuit, ls.fold(route, ls.routes), ls.fold(target, ls.targets)).set(
             _CIRCUIT_VALUES.get(state, -1.0)
         )
 
     def reload(self, ok: bool) -> None:
         """Count a configuration reload attempt."""
-        self.reloads.labels("success" if ok else "failure").inc()
+        self._child(self.reloads, "success" if ok else "failure").inc()
 
     def dependency(self, name: str, up: bool) -> None:
         """Set a dependency's reachability (`valkey`, `postgres`, `lancedb`, …)."""
         name = name if name in ("valkey", "postgres", "database", "lancedb", "otlp") else OTHER
-        self.dependency_up.labels(name).set(1.0 if up else 0.0)
+        self._child(self.dependency_up, name).set(1.0 if up else 0.0)

@@ -24,24 +24,47 @@ MASK = "***"
 PiiRedactor = Callable[[str], str]
 """A function that replaces personal data in free text (prompts, completions) with placeholders."""
 
+_KEY_WORDS = (
+    "authorization", "api_key", "api-key", "apikey", "secret", "password", "passwd", "credential",
+    "access_token", "access-token", "refresh_token", "refresh-token", "auth_token", "auth-token", "cookie",
+)  # fmt: skip
+_KEY_ALTERNATIVES = "|".join(map(re.escape, _KEY_WORDS))
 _SENSITIVE_KEY = re.compile(
-    r'"(?P<key>[^"\\]*(?:authorization|api[_-]?key|apikey|secret|password|passwd|credential'
-    r'|access[_-]?token|refresh[_-]?token|auth[_-]?token|cookie)[^"\\]*)"\s*:\s*"(?:[^"\\]|\\.)*"',
+    r'"(?P<key>[^"\\:]{0,40}?(?:' + _KEY_ALTERNATIVES + r')[^"\\:]{0,40})"\s*:\s*"(?:[^"\\]|\\.)*"',
     re.IGNORECASE,
 )
-_SECRET_SHAPES = (
-    r"(?P<scheme>(?i:bearer|basic)\s+)[^\s\"\\,;]+",
-    r"\b(?:sk|pk|rk|gw|xai|sess)-[A-Za-z0-9_\-]{12,}",
-    r"\bsk_(?:live|test)_[A-Za-z0-9]{12,}",
-    r"\bgsk_[A-Za-z0-9]{20,}",
-    r"\bAKIA[0-9A-Z]{16}\b",
-    r"\bAIza[0-9A-Za-z_\-]{30,}",
-    r"\bgh[pousr]_[A-Za-z0-9]{30,}",
-    r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
-    # A long run mixing upper case, lower case and digits: a random token. Trace ids and hashes are
-    # lower-case hex and stay readable.
-    r"\b(?=[A-Za-z0-9_\-]*[A-Z])(?=[A-Za-z0-9_\-]*[a-z])(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{32,}",
+_BEARER = re.compile(r"(?i:\b(?P<scheme>bearer|basic)\s+)[^\s\"\\,;]+")
+# Credentials are runs of token characters: find the runs with one cheap scan, then test only those.
+_CANDIDATE = re.compile(r"[A-Za-z0-9_\-.]{12,}")
+_SECRET_SHAPES = re.compile(
+    "|".join(
+        (
+            r"\b(?:sk|pk|rk|gw|xai|sess)-[A-Za-z0-9_\-]{12,}",
+            r"\bsk_(?:live|test)_[A-Za-z0-9]{12,}",
+            r"\bgsk_[A-Za-z0-9]{20,}",
+            r"\bAKIA[0-9A-Z]{16}\b",
+            r"\bAIza[0-9A-Za-z_\-]{30,}",
+            r"\bgh[pousr]_[A-Za-z0-9]{30,}",
+            r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+        )
+    )
 )
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_\-]{32,}")
+
+
+def _random_looking(run: str) -> bool:
+    # A long run mixing upper case, lower case and digits is a random token. Trace ids and hashes are
+    # lower-case hex and stay readable.
+    return any(c.isupper() for c in run) and any(c.islower() for c in run) and any(c.isdigit() for c in run)
+
+
+def _mask_candidate(match: re.Match[str]) -> str:
+    run = match.group()
+    run = _SECRET_SHAPES.sub(MASK, run)
+    if len(run) >= 32:
+        run = _TOKEN_RUN.sub(lambda m: MASK if _random_looking(m.group()) else m.group(), run)
+    return run
+
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _CARD = re.compile(r"\b(?:\d[ \-]?){12,18}\d\b")
@@ -59,30 +82,28 @@ def redact_pii(text: str) -> str:
     return _PHONE.sub("[PHONE]", text)
 
 
-def _mask(match: re.Match[str]) -> str:
-    # Keep the auth scheme readable: `Bearer ***`.
-    return (match.group("scheme") or "") + MASK
-
-
 class Redactor:
     """Masks credentials in encoded log lines; knows the gateway's resolved secret values."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: set[str] = set()
-        self._pattern = re.compile("|".join(_SECRET_SHAPES))
+        self._secrets: tuple[str, ...] = ()
         for secret in secrets:
             self.add_secret(secret)
 
     def add_secret(self, value: str) -> None:
         """Mask this exact value wherever it appears (values shorter than 6 characters are ignored)."""
-        if len(value) < 6 or value in self._secrets:
-            return
-        self._secrets.add(value)
-        # Longest first so that a secret containing another is masked whole.
-        exact = [re.escape(s) for s in sorted(self._secrets, key=len, reverse=True)]
-        self._pattern = re.compile("|".join([*exact, *_SECRET_SHAPES]))
+        if len(value) >= 6 and value not in self._secrets:
+            # Longest first so that a secret containing another is masked whole.
+            self._secrets = tuple(sorted((*self._secrets, value), key=len, reverse=True))
 
     def redact(self, line: str) -> str:
         """Return the JSON text with every credential-shaped value and credential-named field masked."""
-        line = _SENSITIVE_KEY.sub(lambda m: f'"{m.group("key")}":"{MASK}"', line)
-        return self._pattern.sub(_mask, line)
+        for secret in self._secrets:
+            if secret in line:
+                line = line.replace(secret, MASK)
+        lower = line.lower()
+        if any(word in lower for word in _KEY_WORDS):
+            line = _SENSITIVE_KEY.sub(lambda m: f'"{m.group("key")}":"{MASK}"', line)
+        if "bearer" in lower or "basic" in lower:
+            line = _BEARER.sub(lambda m: m.group("scheme") + " " + MASK, line)
+        return _CANDIDATE.sub(_mask_candidate, line)
