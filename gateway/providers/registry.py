@@ -10,8 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from compiler.specs import ProviderSpec
+from gateway.providers.anthropic.adapter import DEFAULT_BASE_URL as ANTHROPIC_URL
+from gateway.providers.anthropic.adapter import AnthropicAdapter
+from gateway.providers.azure.adapter import AzureOpenAIAdapter
 from gateway.providers.base import ProviderAdapter
 from gateway.providers.compatible import COMPATIBLE, Vendor
+from gateway.providers.gemini.adapter import DEFAULT_BASE_URL as GEMINI_URL
+from gateway.providers.gemini.adapter import GeminiAdapter
+from gateway.providers.ollama.adapter import DEFAULT_BASE_URL as OLLAMA_URL
+from gateway.providers.ollama.adapter import OllamaAdapter
 from gateway.providers.openai import OpenAIAdapter
 from gateway.providers.transport import HttpTransport
 
@@ -38,6 +45,10 @@ def _compatible(vendor: Vendor) -> AdapterEntry:
 
 REGISTRY: dict[str, AdapterEntry] = {name: _compatible(vendor) for name, vendor in COMPATIBLE.items()}
 """Adapter type → entry. Other provider packages register here: `REGISTRY["anthropic"] = ...`."""
+REGISTRY["anthropic"] = AdapterEntry(factory=AnthropicAdapter, base_url=ANTHROPIC_URL)
+REGISTRY["gemini"] = AdapterEntry(factory=GeminiAdapter, base_url=GEMINI_URL)
+REGISTRY["ollama"] = AdapterEntry(factory=OllamaAdapter, base_url=OLLAMA_URL)
+REGISTRY["azure-openai"] = AdapterEntry(factory=AzureOpenAIAdapter, base_url=None)
 
 
 def default_base_url(adapter_type: str) -> str | None:
