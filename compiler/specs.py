@@ -156,8 +156,8 @@ class CacheSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     mode: Literal["simple", "semantic"]
     max_age_s: int | None = None
     """Time to live in seconds; None means the backend default."""
-    threshold: float = 0.95
-    """Semantic mode: minimum cosine similarity for a hit."""
+    threshold: float = 0.90
+    """Semantic mode: minimum cosine similarity for a hit (then a fact check; see docs/caching.md)."""
 
 
 class CircuitBreakerSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

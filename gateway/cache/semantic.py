@@ -99,7 +99,7 @@ class SemanticIndex:
             self._table.search(vector, vector_column_name="vector")
             .distance_type("cosine")
             .where(f"context = '{probe.context}' AND expires_at > {self._clock()!r}", prefilter=True)
-            .select(["text", "response"])
+            .select(["text", "response", "_distance"])
             .limit(self._candidates)
         )
         if self._indexed:
@@ -108,7 +108,7 @@ class SemanticIndex:
             similarity = 1.0 - float(row["_distance"])
             if similarity < threshold:
                 break
-            if facts_agree(probe.text, row["text"]):
+            if facts_agree(probe.text, row["text"], similarity):
                 return SemanticMatch(response=row["response"], similarity=round(similarity, 4))
         return None
 

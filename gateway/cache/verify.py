@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from difflib import SequenceMatcher
 
-__all__ = ["facts_agree"]
+__all__ = ["SUBSTITUTION_MIN_SIMILARITY", "facts_agree"]
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -53,15 +54,58 @@ _NEGATIONS = _wordset(
     doesn't didn't won't wouldn't can't couldn't shouldn't mustn't hasn't haven't hadn't avoid except"""
 )
 
-_COMMON_CAPITALISED = _wordset(
-    """a an the i i'm i've i'd i'll what what's whats which who whom whose when where why how how's is
-    are was were do does did can could would should will shall may might must have has had be please
-    tell give show explain describe list write name define summarize summarise compare translate help
-    find make create suggest recommend provide calculate compute convert generate in on at for of to
-    from with by about and or but if so my your our their its this that these those there here it it's
-    hey hi hello ok okay thanks thank yes no not any some all every each one also just quick quickly
-    briefly roughly approximately exactly simply now then hmm well you"""
+_FUNCTION_WORDS = _wordset(
+    """a an the i i'm i've i'd i'll me my mine you your yours we us our they them their he him his she
+    her hers it it's its what what's whats which who whom whose when where why how how's is are am was
+    were be been being do does did can could would should will shall may might must have has had get
+    got in on at for of to from with by about and or but if so as than into onto over under between
+    among through during per via vs versus this that these those there here any some all every each
+    one ones many much more most very too also just really actually kind sort type way ways thing
+    things something anything someone anybody people please"""
 )
+"""Words that carry no fact: ignored when comparing the content words of two prompts."""
+
+_COMMON_CAPITALISED = _FUNCTION_WORDS | _wordset(
+    """tell give show explain describe list write name define summarize summarise compare translate
+    help find make create suggest recommend provide calculate compute convert generate hey hi hello
+    ok okay thanks thank yes no not quick quickly briefly roughly approximately exactly simply now
+    then hmm well"""
+)
+"""Words that are capitalised at the start of a prompt without being names."""
+
+_MATH_WORDS = _wordset(
+    """plus minus times multiplied divided over power squared cubed root percent greater less more fewer
+    sum difference product quotient modulo remainder"""
+)
+
+_OPPOSITES = tuple(
+    tuple(pair.split("/"))
+    for pair in _wordset(
+        """before/after fast/slow fastest/slowest faster/slower advantages/disadvantages
+    advantage/disadvantage pros/cons benefits/risks benefits/drawbacks hot/cold hottest/coldest
+    warm/cool large/small largest/smallest larger/smaller big/small biggest/smallest bigger/smaller
+    high/low highest/lowest higher/lower increase/decrease increase/reduce open/close read/write
+    buy/sell import/export install/uninstall enable/disable add/remove start/stop first/last
+    min/max minimum/maximum best/worst cheap/expensive cheapest/priciest push/pull win/lose gain/lose
+    positive/negative north/south east/west left/right up/down old/new oldest/newest young/old
+    early/late long/short longest/shortest tall/short tallest/shortest heavy/light strong/weak rich/poor
+    easy/hard easiest/hardest safe/dangerous legal/illegal true/false accept/reject allow/deny
+    allow/block create/delete compress/decompress encode/decode encrypt/decrypt serialize/deserialize
+    connect/disconnect mount/unmount lock/unlock login/logout subscribe/unsubscribe upload/download
+    above/below inside/outside input/output send/receive zip/unzip boiling/freezing melting/freezing
+    sunrise/sunset summer/winter spring/autumn spring/fall morning/evening day/night male/female
+    men/women boy/girl adult/child ascending/descending horizontal/vertical uppercase/lowercase
+    sync/async synchronous/asynchronous client/server frontend/backend more/less most/least
+    maximum/minimum over/under wet/dry full/empty light/dark inner/outer plus/minus"""
+    )
+)
+"""Word pairs whose swap turns a question into a different one."""
+
+SUBSTITUTION_MIN_SIMILARITY = 0.95
+"""Prompts that differ only by words swapped one for one in the same frame need this similarity."""
+
+_RELATIONS = _wordset("to into than from vs versus over")
+"""Words whose two sides must not swap: "string to integer" is not "integer to string"."""
 
 _LANGUAGE_MARKERS = {
     "en": _wordset("the is are what how why which who of and to in does do you can with for"),
@@ -74,10 +118,9 @@ _LANGUAGE_MARKERS = {
 }
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 _OPERATOR = re.compile(r"(?<=\d)\s*([-+*/x×÷^%=<>])\s*(?=\d)")
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|`([^`]+)`|(?<!\w)'([^']+)'(?!\w)|«([^»]+)»")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)\s*[\"'“(]*$")
 
 
 def _words(text: str) -> list[str]:
@@ -85,9 +128,13 @@ def _words(text: str) -> list[str]:
 
 
 def _numbers(text: str) -> tuple[list[str], list[str]]:
-    nums = [n.replace(",", "") for n in _NUMBER.findall(text)]
-    nums += [_NUMBER_WORDS[w] for w in (w.lower() for w in _words(text)) if w in _NUMBER_WORDS]
-    return sorted(nums), sorted(_OPERATOR.findall(text))
+    """Numbers in order of appearance (digits and number words), and the arithmetic between them."""
+    tokens = _NUMBER_TOKEN.findall(text.lower())
+    nums = [_NUMBER_WORDS.get(t, t.replace(",", "")) for t in tokens if t[0].isdigit() or t in _NUMBER_WORDS]
+    if not nums:
+        return [], []
+    maths = sorted(_OPERATOR.findall(text)) + sorted(w for w in _words(text.lower()) if w in _MATH_WORDS)
+    return nums, maths
 
 
 def _negated(text: str) -> bool:
@@ -108,8 +155,7 @@ def _names(text: str) -> set[str]:
         lowered = stem.lower()
         if not (word[0].isupper() or any(c.isdigit() for c in word) or word[1:] != word[1:].lower()):
             continue
-        at_start = bool(_SENTENCE_START.search(text[: match.start()]))
-        if lowered in _COMMON_CAPITALISED or (at_start and lowered in _COMMON_CAPITALISED):
+        if lowered in _COMMON_CAPITALISED:
             continue
         found.add(lowered)
     return found
@@ -127,17 +173,99 @@ def _scripts(text: str) -> set[str]:
     return {unicodedata.name(c, "?").split(" ")[0] for c in text if c.isalpha()}
 
 
+def _stem(word: str) -> str:
+    """A crude suffix stripper: enough to equate "vaccines"/"vaccine", "painter"/"painted"."""
+    word = word.removesuffix("'s")
+    for suffix in (
+        "ences",
+        "ence",
+        "ents",
+        "ent",
+        "ies",
+        "ers",
+        "ors",
+        "ing",
+        "ed",
+        "er",
+        "or",
+        "es",
+        "ly",
+        "y",
+        "s",
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _content(text: str) -> list[str]:
+    words = (w.lower() for w in _words(text))
+    return [
+        _stem(w) for w in words if w not in _FUNCTION_WORDS and w not in _NEGATIONS and not w.endswith("n't")
+    ]
+
+
+def _opposed(a: str, b: str) -> bool:
+    """True when one prompt uses a word and the other its opposite ("before"/"after")."""
+    words_a, words_b = set(_words(a.lower())), set(_words(b.lower()))
+    return any(
+        (x in words_a and y in words_b and y not in words_a)
+        or (y in words_a and x in words_b and x not in words_a)
+        for x, y in _OPPOSITES
+    )
+
+
+def _only_substitutions(a: list[str], b: list[str]) -> bool:
+    """True when b is a with some content words swapped one for one, in the same frame.
+
+    "chemical symbol for gold" / "… for silver", "poem about the sea" / "story about the sea": the
+    sentence frame is identical and one slot differs. Embeddings rate these 0.8–0.95; they are
+    different questions far more often than synonyms, so they never hit.
+    """
+    if a == b:
+        return False
+    ops = SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+    changed = [op for op in ops if op[0] != "equal"]
+    return all(tag == "replace" and i2 - i1 == j2 - j1 for tag, i1, i2, j1, j2 in changed)
+
+
+def _relations(text: str) -> set[tuple[str, str]]:
+    """(left, right) content words around relation words such as `to` and `than`."""
+    words = [w.lower() for w in _words(text)]
+    pairs = set()
+    for i, w in enumerate(words):
+        if w in _RELATIONS:
+            left = next((x for x in reversed(words[:i]) if x not in _FUNCTION_WORDS), None)
+            right = next((x for x in words[i + 1 :] if x not in _FUNCTION_WORDS), None)
+            if left and right and left != right:
+                pairs.add((left, right))
+    return pairs
+
+
+def _frames_agree(a: str, b: str, similarity: float) -> bool:
+    if _opposed(a, b):
+        return False
+    if similarity < SUBSTITUTION_MIN_SIMILARITY and _only_substitutions(_content(a), _content(b)):
+        return False
+    rel_b = _relations(b)
+    return not any((right, left) in rel_b for left, right in _relations(a))
+
+
 def _names_agree(a: str, b: str) -> bool:
     words_a = {w.lower().removesuffix("'s") for w in _words(a)}
     words_b = {w.lower().removesuffix("'s") for w in _words(b)}
     return _names(a) <= words_b and _names(b) <= words_a
 
 
-def facts_agree(a: str, b: str) -> bool:
-    """Tell whether two prompts agree on numbers, negation, quotes, names, script and language."""
+def facts_agree(a: str, b: str, similarity: float = 1.0) -> bool:
+    """Tell whether two prompts agree on numbers, negation, quotes, names, frame, script and language.
+
+    `similarity` is the cosine of their vectors: a one-for-one word swap in the same sentence frame
+    ("symbol for gold"/"symbol for silver") passes only above SUBSTITUTION_MIN_SIMILARITY.
+    """
     if _numbers(a) != _numbers(b) or _negated(a) != _negated(b) or _quoted(a) != _quoted(b):
         return False
-    if _scripts(a) != _scripts(b) or not _names_agree(a, b):
+    if _scripts(a) != _scripts(b) or not _names_agree(a, b) or not _frames_agree(a, b, similarity):
         return False
     lang_a, lang_b = _language(_words(a)), _language(_words(b))
     return lang_a == lang_b or lang_a is None or lang_b is None
