@@ -4,6 +4,7 @@ Two layers, both applied to the final encoded JSON line so that nothing escapes 
 exception tracebacks and third-party log records included):
 
 - values of keys whose name says they hold a credential (`authorization`, `api_key`, `*_secret`, …);
+- passwords in URLs (`postgresql://user:***@host/db`);
 - any value that looks like a credential: bearer tokens, vendor key prefixes (`sk-`, `gw-`, `AKIA`,
   `AIza`, `gsk_`, `xai-`, …), long mixed-case alphanumeric runs, and every secret value the gateway
   resolved at link time (registered with `Redactor.add_secret`).
@@ -33,6 +34,7 @@ _SENSITIVE_KEY = re.compile(
     r'"(?P<key>[^"\\:]{0,40}?(?:' + _KEY_ALTERNATIVES + r')[^"\\:]{0,40})"\s*:\s*"(?:[^"\\]|\\.)*"',
     re.IGNORECASE,
 )
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@\"]*:)[^/\s@\"]+@")
 _BEARER = re.compile(r"(?i:\b(?P<scheme>bearer|basic)\s+)[^\s\"\\,;]+")
 # Credentials are runs of token characters: find the runs with one cheap scan, then test only those.
 _CANDIDATE = re.compile(r"[A-Za-z0-9_\-.]{12,}")
@@ -104,6 +106,8 @@ class Redactor:
         lower = line.lower()
         if any(word in lower for word in _KEY_WORDS):
             line = _SENSITIVE_KEY.sub(lambda m: f'"{m.group("key")}":"{MASK}"', line)
+        if "://" in line and "@" in line:
+            line = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK + "@", line)
         if "bearer" in lower or "basic" in lower:
             line = _BEARER.sub(lambda m: m.group("scheme") + " " + MASK, line)
         return _CANDIDATE.sub(_mask_candidate, line)

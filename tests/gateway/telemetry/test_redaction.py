@@ -56,6 +56,20 @@ def test_bearer_token_in_exception_text_is_masked(logs: LogCapture) -> None:
     assert "Bearer ***" in line["exc"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("postgresql://gw:hunter2@postgres:5432/gw", "postgresql://gw:***@postgres:5432/gw"),
+        ("redis://:s3cret-pw@valkey:6379/0", "redis://:***@valkey:6379/0"),
+        ("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic ***"),
+        ("https://api.openai.com/v1/chat/completions", "https://api.openai.com/v1/chat/completions"),
+    ],
+)
+def test_url_passwords_and_basic_auth_are_masked(logs: LogCapture, text: str, expected: str) -> None:
+    logs.logger.info(text)
+    assert logs.events()[0]["event"] == expected
+
+
 def test_trace_ids_hashes_and_paths_stay_readable(logs: LogCapture) -> None:
     readable = {
         "trace_id": "0af7651916cd43dd8448eb211c80319c",
