@@ -12,7 +12,7 @@ from gateway.limits.store import Charge, Hold, HoldOutcome, Window, WindowOutcom
 __all__ = ["MemoryStore"]
 
 _SWEEP_EVERY = 1024
-"""Drop expired counters, leases and empty windows once per this many reservations."""
+"""Drop expired counters, leases and idle windows once per this many operations."""
 
 
 class _Counter:
@@ -70,7 +70,7 @@ class MemoryStore:
         self._logs: dict[str, _Log] = {}
         self._live: dict[str, float] = {}
         """Reservation id → lease expiry, to tell a local reservation from one held elsewhere."""
-        self._reservations = 0
+        self._operations = 0
 
     def knows(self, reservation_id: str) -> bool:
         """Say whether a reservation with this id was made here and not settled yet."""
@@ -83,8 +83,8 @@ class MemoryStore:
         return counter
 
     def _maybe_sweep(self, now: float) -> None:
-        self._reservations += 1
-        if self._reservations % _SWEEP_EVERY:
+        self._operations += 1
+        if self._operations % _SWEEP_EVERY:
             return
         for key in [k for k, c in self._counters.items() if c.expire_at is not None and c.expire_at <= now]:
             del self._counters[key]
@@ -147,6 +147,7 @@ class MemoryStore:
     async def hit(self, windows: Sequence[Window]) -> WindowOutcome:
         """Record the weights on every window or on none."""
         now = self._clock()
+        self._maybe_sweep(now)
         logs = [self._logs.setdefault(w.key, _Log()) for w in windows]
         for window, log in zip(windows, logs, strict=True):
             log.trim(now - window.window_s)
