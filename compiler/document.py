@@ -26,6 +26,8 @@ class Document:
     """Pointer → 1-based (line, col) of the mapping key that holds the value."""
     display: dict[str, str] = field(default_factory=dict)
     """Pointer → pointer shown to users (header configs rename camelCase keys)."""
+    broken: bool = False
+    """Loading already reported errors here: later phases skip it to avoid cascades."""
 
     def position(self, pointer: str, *, key: bool = False) -> Position:
         """Return the position of a value (or of its key), else of the nearest ancestor."""

@@ -45,7 +45,9 @@ def _finish(gateway: CompiledGateway | None, diags: list[Diagnostic]) -> Compile
     return CompileResult(gateway=None if failed else gateway, diagnostics=ordered)
 
 
-def _compile_docs(docs: list[Document], schemas: SchemaSet) -> tuple[CompiledGateway, list[Diagnostic]]:
+def _compile_docs(
+    docs: list[Document], schemas: SchemaSet, *, loaded: bool
+) -> tuple[CompiledGateway, list[Diagnostic]]:
     entries, diags = build_entries(docs, schemas)
     symbols, entries, errs = build_symbols(entries)
     diags += errs
@@ -59,14 +61,18 @@ def _compile_docs(docs: list[Document], schemas: SchemaSet) -> tuple[CompiledGat
     }
     policy, errs = build_policy(entries, applies, symbols.of("route"))
     diags += errs
-    resolver = ManifestResolver(providers=symbols.of("provider"), guardrail_ids=applies)
+    resolver = ManifestResolver(
+        providers=symbols.of("provider"),
+        guardrail_ids=applies,
+        guardrail_specs={g.id: g for g in guardrails},
+    )
     routes, errs = build_routes(entries, resolver, policy)
     diags += errs
     budgets, errs = build_budgets(entries, {"route": symbols.of("route"), "provider": symbols.of("provider")})
     diags += errs
     prices, errs = build_prices(entries)
     diags += errs
-    complete = not any(d.severity == "error" for d in diags)
+    complete = loaded and not any(d.severity == "error" for d in diags)
     diags += check_unused(entries, routes, budgets, policy, complete)
     gateway = CompiledGateway(
         providers=tuple(sorted(providers, key=lambda s: s.id)),
@@ -92,7 +98,8 @@ def compile_sources(files: Mapping[str, str], *, schemas: SchemaSet | None = Non
         docs += found
         diags += errs
     try:
-        gateway, errs = _compile_docs(docs, schemas)
+        loaded = not any(d.severity == "error" for d in diags)
+        gateway, errs = _compile_docs(docs, schemas, loaded=loaded)
     except RecursionError:
         internal = Diagnostic(
             code="GW-E0901",

@@ -55,12 +55,14 @@ class _Renamer:
         if not isinstance(value, dict):
             return value
         out: dict[str, Any] = {}
+        written: dict[str, str] = {}
         for key, item in value.items():
             name = _snake(key)
             if name in out:
-                msg = f"`{key}` repeats `{name}` (camelCase and snake_case name the same key)"
+                msg = f"`{key}` and `{written[name]}` name the same key"
                 self.diags.append(self.doc.diag("GW-E0002", join(old, key), msg, key=True))
                 continue
+            written[name] = key
             if name in _OPAQUE:
                 out[name] = item
                 self._map_opaque(item, join(new, name), join(old, key))

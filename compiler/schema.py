@@ -6,6 +6,7 @@ lowercase sentence that names what was found and what was expected.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,7 +89,8 @@ def _object_diags(
         for key in sorted(k for k in inst if k not in props):
             best = closest(key, known)
             hint = f"did you mean `{best}`?" if best else suggest(key, known, "expected keys", limit=30)
-            yield doc.diag("GW-E0101", join(pointer, key), f"unknown key `{key}`", hint=hint, key=True)
+            written = doc.shown(join(pointer, key)).rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+            yield doc.diag("GW-E0101", join(pointer, key), f"unknown key `{written}`", hint=hint, key=True)
         return
     for key in schema.get("required", ()) if isinstance(schema, dict) else ():
         if key not in inst:
@@ -172,4 +174,24 @@ def check_instance(
     for err in errors:
         for diag in _keyword_diags(doc, base, err):
             out.setdefault((diag.code, diag.pointer, diag.message), diag)
-    return list(out.values())
+    return _drop_explained_missing(list(out.values()))
+
+
+_SUGGESTED = re.compile(r"^did you mean `([^`]+)`\?")
+_MISSING = re.compile(r"^missing required key `([^`]+)`$")
+
+
+def _drop_explained_missing(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """A misspelt required key is reported once, as the unknown key (with its did-you-mean)."""
+    typos = set()
+    for diag in diags:
+        found = _SUGGESTED.match(diag.hint or "") if diag.code == "GW-E0101" else None
+        if found:
+            typos.add((diag.pointer.rsplit("/", 1)[0], found.group(1)))
+    kept = []
+    for diag in diags:
+        missing = _MISSING.match(diag.message) if diag.code == "GW-E0102" else None
+        if missing and (diag.pointer, missing.group(1)) in typos:
+            continue
+        kept.append(diag)
+    return kept

@@ -36,6 +36,8 @@ class _Walker:
         self.doc = Document(file=file, data=None)
         self.diags: list[Diagnostic] = []
         self.seen: set[int] = set()
+        self.aliases: list[str] = []
+        """Pointers where an alias repeated a node, in document order."""
         self.constructor = yaml.constructor.SafeConstructor()
 
     def walk(self, node: yaml.Node, pointer: str, depth: int) -> Any:  # Any: YAML value
@@ -43,16 +45,12 @@ class _Walker:
         if depth > MAX_DEPTH:
             self.diags.append(self.doc.diag("GW-E0001", pointer, f"nesting deeper than {MAX_DEPTH} levels"))
             return None
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node, pointer)
         if id(node) in self.seen:
-            self.diags.append(
-                self.doc.diag(
-                    "GW-E0003", pointer, "yaml aliases are not supported", hint="repeat the value", key=True
-                )
-            )
+            self.aliases.append(pointer)
             return None
         self.seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, pointer)
         if isinstance(node, yaml.SequenceNode):
             return [self.walk(item, join(pointer, i), depth + 1) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.MappingNode)
@@ -152,9 +150,40 @@ def parse_yaml(file: str, text: str) -> tuple[list[Document], list[Diagnostic]]:
         nodes = [n for n in yaml.compose_all(text, Loader=_LOADER) if n is not None]
     except (yaml.YAMLError, RecursionError) as exc:
         return [], [_syntax_error(file, exc)]
+    aliases: list[tuple[Document, str]] = []
     for node in nodes:
         walker = _Walker(file)
         data = walker.walk(node, "", 0)
-        docs.append(Document(file=file, data=data, values=walker.doc.values, keys=walker.doc.keys))
+        broken = any(d.severity == "error" for d in walker.diags) or bool(walker.aliases)
+        doc = Document(file=file, data=data, values=walker.doc.values, keys=walker.doc.keys, broken=broken)
+        docs.append(doc)
         diags.extend(walker.diags)
+        aliases += [(doc, pointer) for pointer in walker.aliases]
+    if aliases:
+        diags += _alias_diags(text, aliases)
     return docs, diags
+
+
+def _alias_diags(text: str, aliases: list[tuple[Document, str]]) -> list[Diagnostic]:
+    """Report each alias at its own position (composed nodes only know the anchor's)."""
+    marks = [
+        e.start_mark
+        for e in yaml.parse(text, Loader=_LOADER)
+        if isinstance(e, yaml.AliasEvent) and e.start_mark is not None
+    ]
+    out: list[Diagnostic] = []
+    for (doc, pointer), mark in zip(aliases, marks, strict=False):
+        line, col = (mark.line + 1, mark.column + 1)
+        out.append(
+            Diagnostic(
+                code="GW-E0003",
+                severity="error",
+                message="yaml aliases are not supported",
+                file=doc.file,
+                line=line,
+                col=col,
+                pointer=pointer,
+                hint="repeat the value",
+            )
+        )
+    return out

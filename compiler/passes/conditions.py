@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, cast, get_args
 
 from compiler.canonical import canonical_json
 from compiler.diagnostics import Diagnostic
 from compiler.did_you_mean import closest
 from compiler.document import Document
+from compiler.passes.guardrails import compile_regex
 from compiler.pointer import join
 from compiler.specs import CompareOp, QueryAll, QueryAny, QueryCompare, QuerySpec
 
@@ -32,11 +32,9 @@ def _operand(doc: Document, pointer: str, op: str, value: Any) -> list[Diagnosti
     if op == "$regex":
         if not isinstance(value, str):
             return _fail(doc, pointer, "`$regex` needs a pattern string")
-        try:
-            re.compile(value)
-        except (re.error, RecursionError, OverflowError) as exc:
-            msg = f"regular expression does not compile: {getattr(exc, 'msg', 'invalid pattern')}"
-            return [doc.diag("GW-E0502", pointer, msg)]
+        problem = compile_regex(value)
+        if problem is not None:
+            return [doc.diag("GW-E0502", pointer, f"regular expression does not compile: {problem}")]
     return []
 
 

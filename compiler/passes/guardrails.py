@@ -18,14 +18,28 @@ from compiler.raw import RawGuardrail
 from compiler.schema import SchemaSet, check_instance
 from compiler.specs import CheckSpec, GuardrailSpec
 
-__all__ = ["build_check", "build_guardrails", "check_id"]
+__all__ = ["build_check", "build_guardrails", "check_id", "compile_regex"]
 
 _REGEX_PARAMS = ("rule", "pattern", "regex", "patterns")
 
 
+_ALIASES = {"modelwhitelist": "modelWhitelist"}
+_JS_NAMED_GROUP = re.compile(r"\(\?<(?=[A-Za-z_])")
+
+
 def check_id(raw: str) -> str:
-    """Strip Portkey's `default.` namespace from a check id."""
-    return raw.removeprefix("default.")
+    """Strip Portkey's `default.` namespace from a check id and fold the lowercase alias it accepts."""
+    name = raw.removeprefix("default.")
+    return _ALIASES.get(name, name)
+
+
+def compile_regex(pattern: str) -> str | None:
+    """Compile a pattern (JavaScript `(?<name>…)` groups accepted); return the error, or None."""
+    try:
+        re.compile(_JS_NAMED_GROUP.sub("(?P<", pattern))
+    except (re.error, RecursionError, OverflowError) as exc:
+        return str(getattr(exc, "msg", "invalid pattern"))
+    return None
 
 
 def _check_regexes(doc: Document, pointer: str, params: dict[str, Any]) -> list[Diagnostic]:  # Any: JSON
@@ -36,11 +50,9 @@ def _check_regexes(doc: Document, pointer: str, params: dict[str, Any]) -> list[
         if isinstance(value, list):
             items = [(join(pointer, key, i), v) for i, v in enumerate(value) if isinstance(v, str)]
         for where, pattern in items:
-            try:
-                re.compile(pattern)
-            except (re.error, RecursionError, OverflowError) as exc:
-                msg = f"regular expression does not compile: {getattr(exc, 'msg', 'invalid pattern')}"
-                diags.append(doc.diag("GW-E0502", where, msg))
+            problem = compile_regex(pattern)
+            if problem is not None:
+                diags.append(doc.diag("GW-E0502", where, f"regular expression does not compile: {problem}"))
     return diags
 
 
@@ -52,7 +64,9 @@ def _check_inner_schema(doc: Document, pointer: str, params: dict[str, Any]) -> 
         jsonschema.Draft202012Validator.check_schema(inner)
     except jsonschema.SchemaError as exc:
         where = join(pointer, "schema", *exc.absolute_path)
-        return [doc.diag("GW-E0503", where, f"invalid json schema: `{exc.validator}` is misused here")]
+        field = str(exc.absolute_path[-1]) if exc.absolute_path else "the schema"
+        found = f"`{exc.instance}`" if isinstance(exc.instance, str | int | float) else "this value"
+        return [doc.diag("GW-E0503", where, f"invalid json schema: {found} is not valid for `{field}`")]
     except RecursionError:
         return [doc.diag("GW-E0503", join(pointer, "schema"), "invalid json schema: nesting too deep")]
     return []

@@ -66,12 +66,12 @@ def build_entries(docs: list[Document], schemas: SchemaSet) -> tuple[list[Entry]
         diags.extend(found)
         if kind is None:
             continue
-        errors = check_instance(doc, schemas.validator(kind), doc.data)
+        errors = [] if doc.broken else check_instance(doc, schemas.validator(kind), doc.data)
         diags.extend(errors)
         ident = doc.data.get("id")
         ident = ident if isinstance(ident, str) else None
         raw = None
-        if not errors:
+        if not errors and not doc.broken:
             try:
                 raw = msgspec.convert(doc.data, RAW_TYPES[kind], strict=False)
             except msgspec.ValidationError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.diagnostics import Diagnostic
@@ -11,10 +11,11 @@ from compiler.did_you_mean import suggest
 from compiler.document import Document
 from compiler.passes.inherit import Inherited
 from compiler.passes.kinds import Entry
+from compiler.passes.streaming import check_stream_guardrails
 from compiler.passes.tree import TreeBuilder, dedupe
 from compiler.pointer import join
 from compiler.raw import RawNode, RawRoute
-from compiler.specs import PolicySpec, RouteSpec
+from compiler.specs import GuardrailSpec, PolicySpec, RouteSpec
 
 __all__ = ["ManifestResolver", "build_routes", "check_guardrail_refs"]
 
@@ -51,6 +52,8 @@ class ManifestResolver:
 
     providers: Mapping[str, Any]  # Any: whatever the caller keeps per provider id
     guardrail_ids: Mapping[str, tuple[str, ...] | None]
+    guardrail_specs: Mapping[str, GuardrailSpec] = field(default_factory=dict)
+    """Compiled guardrails, for the streaming check."""
 
     def provider(self, doc: Document, pointer: str, node: RawNode) -> tuple[str | None, list[Diagnostic]]:
         """Resolve `provider` (or Portkey's `virtual_key`) to a provider id."""
@@ -105,6 +108,7 @@ def build_route(
         header_selectable=selectable,
         source=doc.source(""),
     )
+    diags += check_stream_guardrails(doc, raw, spec, resolver.guardrail_specs)
     return spec, diags
 
 
