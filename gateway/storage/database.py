@@ -22,6 +22,7 @@ __all__ = [
     "display_url",
     "make_async_engine",
     "make_sync_engine",
+    "sqlite_file_missing",
     "sync_url",
 ]
 
@@ -65,6 +66,17 @@ def display_url(url: str | URL) -> str:
     """The URL with its password masked, for messages and logs."""
     parsed = make_url(url) if isinstance(url, str) else url
     return parsed.render_as_string(hide_password=True)
+
+
+def sqlite_file_missing(url: str) -> bool:
+    """Whether the URL names a SQLite file that does not exist yet (checking must not create it)."""
+    parsed = make_url(url)
+    if _backend(parsed) != "sqlite":
+        return False
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return False
+    return not Path(database).expanduser().exists()
 
 
 def _prepare_sqlite_file(url: URL) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from alembic import command
-from gateway.storage.database import display_url, make_async_engine, make_sync_engine
+from gateway.storage.database import display_url, make_async_engine, make_sync_engine, sqlite_file_missing
 
 __all__ = [
     "DatabaseNotMigrated",
@@ -72,6 +72,8 @@ def _revision_of(conn: Connection) -> str | None:
 
 def current_revision(url: str) -> str | None:
     """The revision the database is at (None when never migrated)."""
+    if sqlite_file_missing(url):
+        return None
     engine = make_sync_engine(url)
     try:
         with engine.connect() as conn:
@@ -110,6 +112,8 @@ def check_migrated(url: str) -> None:
 
 async def check_migrated_async(url: str) -> None:
     """`check_migrated` for a running event loop, through the async driver."""
+    if sqlite_file_missing(url):
+        _verdict(url, None)
     engine = make_async_engine(url, pool_size=1)
     try:
         async with engine.connect() as conn:

@@ -7,6 +7,7 @@ counts the rest, so an unknown price is visible instead of silently adding 0.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -26,6 +27,7 @@ __all__ = [
     "parse_duration",
     "parse_since",
     "usage_report",
+    "usage_report_for_query",
 ]
 
 GroupBy = Literal["route", "model", "key", "day", "provider"]
@@ -180,4 +182,27 @@ async def usage_report(
     groups = sorted((_group(dict(r)) for r in rows), key=lambda g: (-g.cost_usd, -g.requests, g.group or ""))
     return UsageReport(
         group_by=group_by, key_id=key_id, since=since, until=until, groups=groups, total=_total(groups)
+    )
+
+
+async def usage_report_for_query(engine: AsyncEngine, query: Mapping[str, str]) -> UsageReport:
+    """`GET /admin/usage?key=&since=&until=&group_by=`: the CLI's report from raw query parameters.
+
+    Unknown parameters and bad values raise RequestError (400) naming the parameter.
+    """
+    unknown = sorted(set(query) - {"key", "since", "until", "group_by"})
+    if unknown:
+        raise RequestError(
+            f"unknown query parameter `{unknown[0]}`: use key, since, until, group_by", param=unknown[0]
+        )
+    group_by = query.get("group_by", "route")
+    if group_by not in GROUP_BY:
+        choices = ", ".join(GROUP_BY)
+        raise RequestError(f"cannot group by {group_by!r}: use one of {choices}", param="group_by")
+    return await usage_report(
+        engine,
+        group_by=group_by,
+        key_id=query.get("key") or None,
+        since=parse_since(query["since"]) if query.get("since") else None,
+        until=parse_since(query["until"]) if query.get("until") else None,
     )

@@ -88,3 +88,12 @@ def test_models_match_the_migrated_schema(sqlite_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+async def test_checking_a_missing_sqlite_file_does_not_create_it(tmp_path: Path) -> None:
+    path = tmp_path / "absent" / "gw.db"
+    with pytest.raises(DatabaseNotMigrated):
+        check_migrated(f"sqlite:///{path}")
+    with pytest.raises(DatabaseNotMigrated):
+        await check_migrated_async(f"sqlite:///{path}")
+    assert not path.exists()

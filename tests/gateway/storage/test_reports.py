@@ -111,3 +111,29 @@ def test_unreadable_since_says_what_is_accepted() -> None:
 
 def test_relative_since_defaults_to_now() -> None:
     assert datetime.now(UTC) - parse_since("1h") - timedelta(hours=1) < timedelta(seconds=5)
+
+
+async def test_admin_query_gives_the_same_report_as_the_function(ledger: AsyncEngine) -> None:
+    from gateway.storage.reports import usage_report_for_query
+
+    via_query = await usage_report_for_query(
+        ledger, {"group_by": "model", "key": "key_b", "since": "2026-11-25"}
+    )
+    direct = await usage_report(
+        ledger, group_by="model", key_id="key_b", since=datetime(2026, 11, 25, tzinfo=UTC)
+    )
+    assert via_query == direct
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [({"group_by": "colour"}, "group_by"), ({"since": "soon"}, "since"), ({"keyy": "x"}, "keyy")],
+)
+async def test_admin_query_rejects_bad_parameters_naming_them(
+    engine: AsyncEngine, query: dict[str, str], param: str
+) -> None:
+    from gateway.storage.reports import usage_report_for_query
+
+    with pytest.raises(RequestError) as info:
+        await usage_report_for_query(engine, query)
+    assert info.value.param == param and info.value.status == 400
