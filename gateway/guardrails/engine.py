@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from compiler.specs import GuardrailSpec
+from compiler.specs import CompiledGateway, GuardrailSpec
 from gateway.guardrails.check import Finding, Phase, Subject
 from gateway.guardrails.hooks import LinkedGuardrail, TimingSink
 from gateway.guardrails.registry import Link, build_check
@@ -66,6 +66,13 @@ class GuardrailEngine:
         self._guardrails = {
             g.id: LinkedGuardrail(g, [build_check(c, link) for c in g.checks]) for g in guardrails
         }
+
+    @classmethod
+    def from_compiled(
+        cls, gateway: CompiledGateway, *, config_root: Path | None = None, on_timing: TimingSink | None = None
+    ) -> GuardrailEngine:
+        """Link every guardrail of a compiled gateway (`config_root` resolves keyword list files)."""
+        return cls(gateway.guardrails, config_root=config_root, on_timing=on_timing)
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:

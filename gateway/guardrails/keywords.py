@@ -1,9 +1,11 @@
 """Keyword and phrase lists: word-bounded, case- and diacritics-aware, one severity per list.
 
-Every list is folded (`Giết`→`Giet`) and compiled once into a prefix-factored regex (a trie written as
-a regex, so a scan does not retry every phrase at every position); all lists share one pattern and the
-matching list is read from the named group. Text is folded the same way before matching, which keeps
-offsets, so Vietnamese matches with or without tone marks and redaction lands on the original text.
+All lists compile once into one prefix-factored regex (a trie written as a regex, so a scan does not
+retry every phrase at every position). Diacritics and case are handled in the pattern, not by
+rewriting the text: each letter becomes the class of its variants (`e` → `[eèéẻẽẹêềếểễệEÈ…]`,
+`d` → `[dđDĐ]`), so Vietnamese matches with or without tone marks, offsets are those of the original
+text, and the scan starts from a character class that CPython's engine skips to in C. The matched
+text, folded, says which list it came from.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from gateway.guardrails.text import fold, fold_table
 
 __all__ = ["SEVERITIES", "KeywordList", "KeywordMatcher", "load_list_file"]
 
-_Trie = dict[str, "_Trie"]
-
 SEVERITIES = ("low", "medium", "high", "critical")
+
+_Trie = dict[str, "_Trie"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -37,29 +39,6 @@ def load_list_file(path: Path) -> tuple[str, ...]:
     return tuple(s for s in (line.strip() for line in lines) if s and not s.startswith("#"))
 
 
-def _trie_regex(phrases: Iterable[str]) -> str:
-    trie: _Trie = {}
-    for phrase in phrases:
-        node = trie
-        for ch in phrase:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-    return _node_regex(trie)
-
-
-def _node_regex(node: _Trie) -> str:
-    ends = "" in node
-    branches = []
-    for ch in sorted(k for k in node if k):
-        child = node[ch]
-        atom = r"\s+" if ch == " " else re.escape(ch)
-        branches.append(atom + _node_regex(child))
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    return f"(?:{body})?" if ends else body
-
-
 class KeywordMatcher:
     """Finds phrases of several lists in one scan and says which list each match belongs to."""
 
@@ -67,22 +46,68 @@ class KeywordMatcher:
         self, lists: Sequence[KeywordList], *, case_sensitive: bool = False, match_diacritics: bool = False
     ) -> None:
         self._table = None if match_diacritics else fold_table()
-        self._lists = {f"l{i}": kl for i, kl in enumerate(lists)}
-        groups = []
-        for group, kl in self._lists.items():
-            phrases = {self._fold(" ".join(p.split())) for p in kl.phrases if p.strip()}
-            if phrases:
-                groups.append(f"(?P<{group}>{_trie_regex(sorted(phrases))})")
-        flags = 0 if case_sensitive else re.IGNORECASE
-        self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(groups) + r")(?!\w)", flags) if groups else None
+        self._case_sensitive = case_sensitive
+        self._variants: dict[str, set[str]] = {}
+        if self._table is not None:
+            for code, base in self._table.items():
+                self._variants.setdefault(base, set()).add(chr(code))
+        self._by_key: dict[str, KeywordList] = {}
+        for kl in lists:
+            for phrase in kl.phrases:
+                key = self._key(phrase)
+                known = self._by_key.get(key)
+                if key and (
+                    known is None or SEVERITIES.index(kl.severity) > SEVERITIES.index(known.severity)
+                ):
+                    self._by_key[key] = kl
+        self._pattern = self._compile(sorted(self._by_key)) if self._by_key else None
 
-    def _fold(self, text: str) -> str:
-        return text if self._table is None else fold(text, self._table)
+    def _key(self, text: str) -> str:
+        key = " ".join(text.split())
+        if self._table is not None:
+            key = fold(key, self._table)
+        return key if self._case_sensitive else key.lower()
+
+    def _chars(self, ch: str) -> str:
+        if ch == " ":
+            return r"\s+"
+        found = {ch}
+        if not self._case_sensitive:
+            found |= {ch.upper(), ch.lower()}
+        for c in list(found):
+            found |= self._variants.get(c, set())
+        found = {c for c in found if len(c) == 1}
+        if not self._case_sensitive:
+            found |= {u for c in found for u in (c.upper(), c.lower()) if len(u) == 1}
+        body = "".join(re.escape(c) for c in sorted(found))
+        return body if len(found) == 1 else f"[{body}]"
+
+    def _node(self, node: _Trie) -> str:
+        ends = "" in node
+        branches = [self._chars(ch) + self._node(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    def _compile(self, keys: Iterable[str]) -> re.Pattern[str]:
+        trie: _Trie = {}
+        for key in keys:
+            node = trie
+            for ch in key:
+                node = node.setdefault(ch, {})
+            node[""] = {}
+        firsts = [(self._chars(ch), child) for ch, child in sorted(trie.items())]
+        union = "".join(cls[1:-1] if cls.startswith("[") else cls for cls, _ in firsts)
+        branches = "|".join(f"(?<={cls}){self._node(child)}" for cls, child in firsts)
+        # Start with a class (fast skip), then check the left word boundary behind the first char.
+        return re.compile(rf"[{union}](?<!\w.)(?:{branches})(?!\w)")
 
     def finditer(self, text: str) -> Iterable[tuple[int, int, KeywordList]]:
         """Yield (start, end, list) for every match in `text` (offsets into `text`)."""
         if self._pattern is None:
             return
-        for m in self._pattern.finditer(self._fold(text)):
-            assert m.lastgroup is not None
-            yield m.start(), m.end(), self._lists[m.lastgroup]
+        for m in self._pattern.finditer(text):
+            kl = self._by_key.get(self._key(m.group()))
+            if kl is not None:
+                yield m.start(), m.end(), kl

@@ -3,7 +3,8 @@
 Window mode: each choice's text is held back in a pending buffer; on every chunk the window-capable
 checks of `deny` and `redact` guardrails scan the pending text, a finding is redacted (or the stream
 denied) before any of it is emitted, and only text more than `window_chars` behind the newest
-character, cut at whitespace, is released. A pattern split across chunks (a card number in two
+character, cut at whitespace, is released (in steps of a quarter window, so a scan covers several
+tokens). A pattern split across chunks (a card number in two
 deltas) is therefore whole in the buffer before any part of it leaves. End mode, and every check
 that needs the whole text, runs in `finish()`, whose outcome rides on the final event.
 """
@@ -52,6 +53,7 @@ class WindowFilter:
         ]
         self._request, self._ctx, self._engine = request, ctx, engine
         self._hold = window_chars
+        self._step = max(window_chars // 4, 1)
         self._choices: dict[int, _Choice] = {}
         self._template: dict[str, Any] = {}  # Any: chunk JSON
         self._redacted: dict[str, dict[str, int]] = {}
@@ -63,7 +65,10 @@ class WindowFilter:
         """Redact `text` with the live guardrails, or return a deny outcome."""
         for g in self._live:
             body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}
-            run = g.run_window(Subject("output", body, self._request, self._ctx), self._engine.on_timing)
+            subject = Subject("output", body, self._request, self._ctx)
+            if all(c.run(subject).verdict for c in g.window_checks):
+                continue  # the common case: nothing found, no hook result to build
+            run = g.run_window(subject, self._engine.on_timing)
             if run.hook["deny"]:
                 return text, GuardrailOutcome(verdict="deny", hook_results=[run.hook])
             if run.findings:
@@ -88,6 +93,8 @@ class WindowFilter:
             out, choice.pending = choice.pending, ""
             choice.emitted.append(out)
             return out, None
+        if not flush and len(choice.pending) < self._hold + self._step:
+            return "", None  # scan and release in steps, not on every token
         text, denied = self._scan(choice.pending)
         if denied is not None:
             return "", denied

@@ -121,3 +121,10 @@ def test_a_bad_check_names_its_manifest_position() -> None:
         GuardrailEngine((guardrail("g", ("regexMatch", {"rule": "("})),))
     with pytest.raises(ValueError, match="unknown check"):
         GuardrailEngine((guardrail("g", ("nonsense", {})),))
+
+
+async def test_engine_links_from_a_compiled_gateway() -> None:
+    from compiler.specs import CompiledGateway
+
+    engine = GuardrailEngine.from_compiled(CompiledGateway(guardrails=(guardrail("g", NO_APPLE),)))
+    assert (await engine.check_input(("g",), chat("Apple"), CTX)).verdict == "deny"

@@ -32,6 +32,8 @@ def kinds(text: str) -> list[tuple[str, str]]:
         ("office +1 415 555 2671", ("phone", "+1 415 555 2671")),
         ("host 192.168.1.20 down", ("ipv4", "192.168.1.20")),
         ("v6 2001:db8::8a2e:370:7334 up", ("ipv6", "2001:db8::8a2e:370:7334")),
+        ("loopback ::1 only", ("ipv6", "::1")),
+        ("full fe80:0:0:0:200:f8ff:fe21:67cf.", ("ipv6", "fe80:0:0:0:200:f8ff:fe21:67cf")),
         ("OPENAI_API_KEY=sk-proj-Ab3dEf6hIj9kLmN0pQrStUvW", ("api_key", "sk-proj-Ab3dEf6hIj9kLmN0pQrStUvW")),
         (
             "key sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345",
