@@ -13,58 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Span
 
-from gateway.telemetry.tracing import AttributeValue, Tracing, gen_ai_system
+from gateway.telemetry.attributes import (
+    attempt_attributes,
+    request_attributes,
+    usage_attributes,
+    usage_fields,
+)
+from gateway.telemetry.tracing import AttributeValue, StageScope
 from gateway.usage import Usage
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from gateway.telemetry.facade import Telemetry
 
-__all__ = ["RequestTelemetry", "StageScope", "usage_attributes", "usage_fields"]
-
-
-def usage_fields(usage: Usage) -> tuple[tuple[str, int], ...]:
-    """Token counts by class, as metric label values."""
-    return (
-        ("input", usage.prompt_tokens),
-        ("output", usage.completion_tokens),
-        ("cached_read", usage.cached_read_tokens),
-        ("cache_write", usage.cache_write_tokens),
-        ("reasoning", usage.reasoning_tokens),
-    )
-
-
-def usage_attributes(usage: Usage) -> dict[str, AttributeValue]:
-    """The `gen_ai.usage.*` span attributes of a usage."""
-    return {
-        "gen_ai.usage.input_tokens": usage.prompt_tokens,
-        "gen_ai.usage.output_tokens": usage.completion_tokens,
-        "gen_ai.usage.cache_read.input_tokens": usage.cached_read_tokens,
-        "gen_ai.usage.reasoning.output_tokens": usage.reasoning_tokens,
-    }
-
-
-class StageScope:
-    """Context manager around one pipeline stage: a `gw.stage.<kind>` span when tracing is on."""
-
-    __slots__ = ("_span",)
-
-    def __init__(self, span: Span | None) -> None:
-        self._span = span
-
-    def __enter__(self) -> StageScope:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._span is not None:
-            Tracing.end(self._span, error=exc_type.__name__ if exc_type is not None else None)
-
-
-_NO_STAGE = StageScope(None)
-"""Shared, stateless scope returned when tracing is off (nothing allocated per stage)."""
+__all__ = ["RequestTelemetry"]
 
 
 class RequestTelemetry:
@@ -121,20 +82,9 @@ class RequestTelemetry:
         self.incoming_traceparent = headers.get("traceparent") if headers is not None else None
         self._span: Span | None = None
         if owner.tracing.enabled:
-            self._span = owner.tracing.start_request(headers, self._request_attributes())
-
-    def _request_attributes(self) -> dict[str, AttributeValue]:
-        attrs: dict[str, AttributeValue] = {
-            "gw.route": self.route,
-            "gw.config_hash": self.config_hash,
-            "gw.source": self.source,
-            "gw.trace_id": self.trace_id,
-            "gw.stream": self.stream,
-            "gen_ai.operation.name": self.operation,
-        }
-        if self.model:
-            attrs["gen_ai.request.model"] = self.model
-        return attrs
+            attrs = request_attributes(route=route, config_hash=config_hash, source=source, trace_id=trace_id,
+                                       stream=stream, operation=operation, model=model)  # fmt: skip
+            self._span = owner.tracing.start_request(headers, attrs)
 
     @property
     def span_trace_id(self) -> str:
@@ -147,9 +97,7 @@ class RequestTelemetry:
 
     def stage(self, kind: str) -> StageScope:
         """Return a context manager timing stage `kind` (`input_guardrails`, `cache`, `limits`, …)."""
-        if self._span is None:
-            return _NO_STAGE
-        return StageScope(self._owner.tracing.start_child(self._span, f"gw.stage.{kind}", {"gw.stage": kind}))
+        return self._owner.tracing.stage(self._span, kind)
 
     def attempt_started(
         self,
@@ -170,15 +118,10 @@ class RequestTelemetry:
             if headers is not None and self.incoming_traceparent:
                 headers["traceparent"] = self.incoming_traceparent
             return
-        attrs: dict[str, AttributeValue] = {
-            "gen_ai.system": gen_ai_system(provider_type),
-            "gen_ai.operation.name": self.operation,
-            "gen_ai.request.model": model or "",
-            "gw.provider": provider,
-            "gw.target_path": path,
-            "gw.attempt": len(self.attempts) + 1,
-            "gw.source": source,
-        }
+        attrs = attempt_attributes(
+            path=path, provider=provider, provider_type=provider_type, model=model,
+            operation=self.operation, number=len(self.attempts) + 1, source=source,
+        )  # fmt: skip
         tracing = self._owner.tracing
         self._attempt_span = tracing.start_child(self._span, "gw.attempt", attrs, client=True)
         if headers is not None:
@@ -256,13 +199,20 @@ class RequestTelemetry:
         error: str | None = None,
         prompt: object = None,
         completion: object = None,
+        target_path: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
     ) -> None:
-        """Close the request: one log line, request metrics, the `gw.request` span.
+        """Close the request (exactly once): one log line, request metrics, the `gw.request` span.
 
         `prompt` and `completion` (any JSON-shaped value) are logged only when the bound policy sets
-        `log_prompts`, and then through the PII redactor.
+        `log_prompts`, and then through the PII redactor. `target_path`, `provider` and `model` name
+        the answering target when no attempt did (a cache hit); by default the last attempt's.
         """
         seconds = time.perf_counter() - self._t0
+        self.target_path = target_path or self.target_path
+        self.provider = provider or self.provider
+        self.model = model or self.model
         owner = self._owner
         owner.request_done()
         if owner.metrics is not None:

@@ -13,6 +13,7 @@ tracing (see `bench/telemetry.py`).
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from types import TracebackType
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -21,7 +22,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-__all__ = ["TRACEPARENT", "TRACESTATE", "AttributeValue", "Tracing", "gen_ai_system"]
+__all__ = ["TRACEPARENT", "TRACESTATE", "AttributeValue", "StageScope", "Tracing", "gen_ai_system"]
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
@@ -48,6 +49,28 @@ _GEN_AI_SYSTEMS = {
 def gen_ai_system(adapter_type: str) -> str:
     """Map a gw adapter type to the `gen_ai.system` value of the semantic conventions."""
     return _GEN_AI_SYSTEMS.get(adapter_type, adapter_type)
+
+
+class StageScope:
+    """Context manager around one pipeline stage: ends its `gw.stage.<kind>` span, if any."""
+
+    __slots__ = ("_span",)
+
+    def __init__(self, span: Span | None) -> None:
+        self._span = span
+
+    def __enter__(self) -> StageScope:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._span is not None:
+            Tracing.end(self._span, error=exc_type.__name__ if exc_type is not None else None)
+
+
+_NO_STAGE = StageScope(None)
+"""Shared, stateless scope returned when tracing is off (nothing allocated per stage)."""
 
 
 def _truthy(value: str | None) -> bool:
@@ -125,6 +148,12 @@ class Tracing:
         kind = SpanKind.CLIENT if client else SpanKind.INTERNAL
         ctx = trace.set_span_in_context(parent)
         return self._tracer.start_span(name, context=ctx, kind=kind, attributes=attributes)
+
+    def stage(self, parent: Span | None, kind: str) -> StageScope:
+        """Return a scope for stage `kind` under `parent`: a `gw.stage.<kind>` span, or a shared no-op."""
+        if self._tracer is None or parent is None:
+            return _NO_STAGE
+        return StageScope(self.start_child(parent, f"gw.stage.{kind}", {"gw.stage": kind}))
 
     def inject(self, span: Span | None, headers: MutableMapping[str, str]) -> None:
         """Write `span`'s W3C trace context into outgoing headers."""

@@ -221,3 +221,53 @@ def test_upstream_error_status_logs_at_error_level(telemetry: Telemetry, logs: L
     rt.request_finished(status=502, error="api_error")
     (line,) = logs.events("request")
     assert line["level"] == "error" and line["error"] == "api_error"
+
+
+def test_cache_hit_names_the_answering_target_without_an_attempt(
+    telemetry: Telemetry, logs: LogCapture
+) -> None:
+    rt = telemetry.request_started(trace_id="t", route="chat", model="gpt-4o-mini")
+    rt.cache_checked("semantic", "SEMANTIC HIT")
+    rt.request_finished(status=200, target_path="config.targets[0]", provider="openai_prod", usage=Usage())
+    (line,) = logs.events("request")
+    assert (line["attempts"], line["cache_status"]) == ([], "SEMANTIC HIT")
+    assert (line["target_path"], line["provider"]) == ("config.targets[0]", "openai_prod")
+    assert sample(telemetry, "gw_cache_lookups_total", route="chat", mode="semantic", result="hit") == 1.0
+    labels = {"route": "chat", "provider": "openai_prod", "model": "gpt-4o-mini", "status": "200"}
+    assert sample(telemetry, "gw_requests_total", **labels) == 1.0
+
+
+def test_component_state_feeds_gauges_and_log(telemetry: Telemetry, logs: LogCapture) -> None:
+    telemetry.circuit_changed("chat", "config.targets[0]", "open")
+    telemetry.budget_remaining("team_a", 12.5)
+    telemetry.dependency_changed("valkey", up=False, detail="connection refused")
+    telemetry.config_reloaded(
+        old_hash="sha256:a", new_hash="sha256:b", ok=False, diagnostics=["x.yaml:1:1: error"]
+    )
+    assert sample(telemetry, "gw_circuit_breaker_state", route="chat", target="config.targets[0]") == 2.0
+    assert sample(telemetry, "gw_budget_remaining_usd", budget="team_a") == 12.5
+    assert sample(telemetry, "gw_dependency_up", dependency="valkey") == 0.0
+    assert sample(telemetry, "gw_config_reloads_total", result="failure") == 1.0
+    assert sample(telemetry, "gw_config_info", hash="sha256:" + "ab" * 16) == 1.0
+    circuit, dependency, reload = logs.events()
+    assert circuit["state"] == "open" and dependency["up"] is False
+    assert reload["level"] == "error" and reload["diagnostics"] == ["x.yaml:1:1: error"]
+
+
+def test_configure_logging_installs_one_json_handler_on_the_root() -> None:
+    import io
+    import logging
+
+    from gateway.telemetry import configure_logging
+
+    root = logging.getLogger()
+    level, stream = root.level, io.StringIO()
+    try:
+        configure_logging(stream=io.StringIO())
+        handler = configure_logging(stream=stream)
+        assert [h.get_name() for h in root.handlers].count("gw-json") == 1
+        logging.getLogger("uvicorn.error").info("listening with key sk-abcdefghijklmnop123456")
+        assert '"logger":"uvicorn.error"' in stream.getvalue() and "sk-abc" not in stream.getvalue()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
