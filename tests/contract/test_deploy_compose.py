@@ -87,6 +87,15 @@ def test_every_bind_mounted_file_exists() -> None:
                 assert (COMPOSE.parent / source).exists(), source
 
 
+def test_every_credential_the_manifests_name_is_passed_to_gw() -> None:
+    named = set()
+    for path in (DEPLOY.parent / "configs").rglob("*.y*ml"):
+        named |= set(re.findall(r"\benv:\s*([A-Z][A-Z0-9_]*)", path.read_text()))
+    assert named
+    for name in GW_REPLICAS:
+        assert named <= set(compose()["services"][name]["environment"])
+
+
 @pytest.mark.parametrize("service", sorted(compose()["services"]))
 def test_no_secret_is_written_in_the_file(service: str) -> None:
     env = compose()["services"][service].get("environment", {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,13 @@ def test_keys_come_from_the_secret_which_holds_no_value() -> None:
     assert refs == {secret["metadata"]["name"]}
     assert set(secret["stringData"].values()) == {""}
     assert not any("value" in e and "KEY" in e["name"] for e in container().get("env", []))
+
+
+def test_every_credential_the_configmap_names_is_a_secret_key() -> None:
+    named = set()
+    for text in one("ConfigMap")["data"].values():
+        named |= set(re.findall(r"\benv:\s*([A-Z][A-Z0-9_]*)", text))
+    assert named and named <= set(one("Secret")["stringData"])
 
 
 def test_pod_runs_as_the_image_user_without_privileges() -> None:
