@@ -19,7 +19,7 @@ from gateway.cli.db import EXIT_OK, add_url_option, fail, run_storage
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from gateway.storage.key_records import CreatedKey, KeyInfo
+    from gateway.storage.key_records import CreatedKey, KeyInfo, NewKey
 
 __all__ = ["register"]
 
@@ -77,14 +77,15 @@ def _expiry(text: str | None) -> datetime | None:
     return datetime.now(UTC) + ahead if ahead is not None else parse_since(text)
 
 
-def _new_key(args: argparse.Namespace) -> Any:  # Any: NewKey, imported lazily
+def _new_key(args: argparse.Namespace) -> NewKey:
+    """The key `create` asks for; ValueError or RequestError on a bad option."""
     from gateway.storage.key_records import NewKey
 
     metadata = {}
     for item in args.meta:
         name, sep, value = item.partition("=")
         if not sep:
-            raise SystemExit(fail(f"--meta takes KEY=VALUE, got {item!r}"))
+            raise ValueError(f"--meta takes KEY=VALUE, got {item!r}")
         metadata[name] = value
     return NewKey(
         name=args.name,
@@ -101,13 +102,21 @@ def _new_key(args: argparse.Namespace) -> Any:  # Any: NewKey, imported lazily
 
 
 def _run(args: argparse.Namespace) -> int:
+    from gateway.errors import GatewayError
     from gateway.storage.keys import KeyService
+
+    try:
+        new = _new_key(args) if args.keys_command == "create" else None
+    except ValueError as exc:
+        return fail(str(exc))
+    except GatewayError as exc:
+        return fail(exc.message)
 
     async def work(engine: AsyncEngine) -> int:
         service = KeyService(engine)
         command = args.keys_command
-        if command == "create":
-            return _show_created(args, await service.create(_new_key(args)))
+        if new is not None:
+            return _show_created(args, await service.create(new))
         if command == "rotate":
             return _show_created(args, await service.rotate(args.key_id))
         if command == "list":
@@ -116,8 +125,7 @@ def _run(args: argparse.Namespace) -> int:
             return _show(args, [await service.show(args.key_id)])
         return _show(args, [await service.revoke(args.key_id)])
 
-    result = run_storage(args, work)
-    return int(result)
+    return int(run_storage(args, work))
 
 
 def _read_secret(args: argparse.Namespace) -> str | None:

@@ -150,3 +150,15 @@ def test_usage_report_prints_the_same_numbers_as_the_query_function(
     assert "gpt-4o" in table and "TOTAL" in table and "1 request(s) had no price" in table
     assert gw("usage", "report", "--since", "yesterday-ish", "--database-url", url) == 1
     assert "use e.g. `7d`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [(("--meta", "no-equals"), "--meta takes KEY=VALUE"), (("--expires", "whenever"), "use e.g. `7d`")],
+)
+def test_bad_create_options_fail_with_a_message(
+    url: str, capsys: pytest.CaptureFixture[str], option: tuple[str, str], message: str
+) -> None:
+    gw("db", "upgrade", "--database-url", url)
+    assert gw("keys", "create", "--name", "x", *option, "--database-url", url) == 1
+    assert message in capsys.readouterr().err
