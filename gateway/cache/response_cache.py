@@ -9,7 +9,8 @@
 It never raises to the executor: a failing backend (Valkey down, LanceDB unreachable, model files
 missing) makes lookups MISS and stores no-ops, is logged as a warning and counted, and is skipped for
 `backoff_s` so a dead backend costs nothing per request. Embedding and LanceDB calls run on one
-worker thread, never on the event loop.
+worker thread, never on the event loop; table maintenance (compaction, index builds) runs on another,
+so it never delays a lookup. `warm_up()` loads the model and opens the table ahead of traffic.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -100,6 +101,8 @@ class GatewayResponseCache:
             optimize_every=settings.optimize_every,
         )
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gw-semantic")
+        self._maintenance = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gw-semantic-maint")
+        self._maintaining: Future[None] | None = None
         self._exact_backoff = _Backoff(settings.backoff_s)
         self._semantic_backoff = _Backoff(settings.backoff_s)
         self._semantic_broken = False
@@ -154,16 +157,25 @@ class GatewayResponseCache:
         if request.spec.mode == "semantic" and response.get("object") == "chat.completion":
             probe = semantic_probe(request.body, request.partition, request.provider_id)
             if probe is not None:
-                await self._semantic_call(self._add, key, probe, data, ttl)
+                await self._semantic_call(self._add, key, probe, data, ttl, request.force_refresh)
         self.counters.stored(request.route_id, request.spec.mode)
 
+    async def warm_up(self) -> None:
+        """Load the embedding model and open the LanceDB table now rather than on the first lookup."""
+        await self._semantic_call(self._warm)
+
+    def _warm(self) -> None:
+        self._semantic.embedder.load()
+        self._semantic.open()
+
     async def close(self) -> None:
-        """Close the Valkey pool and stop the worker thread."""
+        """Close the Valkey pool and stop the worker threads (waiting for running maintenance)."""
         try:
             await self._exact.close()
         except Exception:  # closing a dead connection must not fail shutdown
             _log.debug("closing the exact cache backend failed", exc_info=True)
         self._worker.shutdown(wait=True)
+        self._maintenance.shutdown(wait=True)
 
     # ------------------------------------------------------------------ internals
 
@@ -212,6 +224,15 @@ class GatewayResponseCache:
         match = self._semantic.search(probe, vector, threshold)
         return None if match is None else (match.response, match.similarity)
 
-    def _add(self, key: str, probe: SemanticProbe, data: bytes, ttl: float) -> None:
+    def _add(self, key: str, probe: SemanticProbe, data: bytes, ttl: float, replace: bool) -> None:
         vector = self._vectors.pop(key, None) or self._semantic.embed(probe.text)
-        self._semantic.add(probe, vector, data, ttl)
+        due = self._semantic.add(probe, vector, data, ttl, replace=replace)
+        if due and (self._maintaining is None or self._maintaining.done()):
+            self._maintaining = self._maintenance.submit(self._maintain)
+
+    def _maintain(self) -> None:
+        try:
+            self._semantic.maintain()
+        except Exception as exc:  # maintenance failing leaves a slower table, never a failed request
+            self.counters.error("semantic")
+            _log.warning("semantic cache maintenance failed (%s: %.200s)", type(exc).__name__, exc)

@@ -5,11 +5,11 @@ probe text, kept for the fact check), `vector`, `response` (encoded JSON) and `e
 is a cosine nearest-neighbour search pre-filtered on `context` and expiry; the best few candidates
 above the threshold go through `facts_agree`, the first that passes is the hit.
 
-Every method blocks (embedding, LanceDB I/O): the cache calls them from its worker thread. LanceDB is
-imported on first use (~2 s). Single-row appends fragment the table, so every `optimize_every`
-appends the table is compacted (which also folds new rows into the vector index and drops expired
-rows), and once it holds `index_after` rows an IVF index is built on the vectors and a scalar index
-on `context`.
+Every method blocks (embedding, LanceDB I/O): the cache calls them from its worker threads. LanceDB
+is imported on first use (~2 s). Single-row appends fragment the table, so after `optimize_every`
+appends `add` says maintenance is due and the cache runs `maintain` on a separate thread: it drops
+expired rows, compacts (which also folds new rows into the vector index), and once the table holds
+`index_after` rows builds an IVF index on the vectors and a B-tree index on `context`.
 """
 
 from __future__ import annotations
@@ -112,9 +112,23 @@ class SemanticIndex:
                 return SemanticMatch(response=row["response"], similarity=round(similarity, 4))
         return None
 
-    def add(self, probe: SemanticProbe, vector: list[float], response: bytes, ttl_s: float) -> None:
-        """Append one entry, and compact or index the table when it is due."""
+    def add(
+        self,
+        probe: SemanticProbe,
+        vector: list[float],
+        response: bytes,
+        ttl_s: float,
+        *,
+        replace: bool = False,
+    ) -> bool:
+        """Append one entry (first deleting rows with the same text when `replace`).
+
+        Returns whether maintenance (`maintain`) is due; the caller runs it off the lookup thread.
+        """
         self.open()
+        if replace:
+            text = probe.text.replace("'", "''")
+            self._table.delete(f"context = '{probe.context}' AND text = '{text}'")
         row = {
             "context": probe.context,
             "text": probe.text,
@@ -125,14 +139,13 @@ class SemanticIndex:
         self._table.add([row])
         self._rows += 1
         self._appends += 1
-        if self._appends >= self._optimize_every:
-            self.maintain()
+        return self._appends >= self._optimize_every
 
-    def add_many(self, rows: list[dict[str, Any]]) -> None:  # Any: column name → value
+    def add_many(self, rows: Any) -> None:  # Any: a pyarrow.Table or a list of row dicts
         """Append prepared rows in one batch (bulk loads, benchmarks)."""
         self.open()
         self._table.add(rows)
-        self._rows += len(rows)
+        self._rows += len(rows) if isinstance(rows, list) else int(rows.num_rows)
 
     def maintain(self) -> None:
         """Drop expired rows, build the indexes once the table is large, and compact."""
@@ -149,9 +162,10 @@ class SemanticIndex:
         _log.info("building IVF index on %d semantic cache rows (%d partitions)", self._rows, partitions)
         from lancedb.index import BTree, IvfFlat
 
-        self._table.create_index(
-            "vector", config=IvfFlat(distance_type="cosine", num_partitions=partitions), replace=True
-        )
+        # Fewer k-means iterations and a smaller sample than the defaults: training on 1M rows with
+        # the defaults takes many minutes on two cores, and the search refines with exact distances.
+        config = IvfFlat(distance_type="cosine", num_partitions=partitions, max_iterations=20, sample_rate=64)
+        self._table.create_index("vector", config=config, replace=True)
         self._table.create_index("context", config=BTree(), replace=True)
         self._indexed = True
 

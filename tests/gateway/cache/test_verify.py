@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.cache.verify import facts_agree
+from gateway.cache.verify import SUBSTITUTION_MIN_SIMILARITY, facts_agree
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,25 @@ def test_paraphrases_agree(a: str, b: str) -> None:
         ("Who wrote Hamlet?", "Who wrote Macbeth?"),
         ("Convert 100 USD to EUR", "Convert 100 USD to GBP"),
         ("What is the capital of Japan?", "日本の首都はどこですか?"),
+        ("What is 5 to the power of 3?", "What is 3 to the power of 5?"),
+        ("What is 9 minus 4?", "What is 9 plus 4?"),
+        ("What should I eat before a run?", "What should I eat after a run?"),
+        ("How do I upload a file to S3?", "How do I download a file from S3?"),
+        ("How do I convert a string to an integer?", "How do I convert an integer to a string?"),
     ],
 )
 def test_near_misses_disagree(a: str, b: str) -> None:
     assert not facts_agree(a, b)
+
+
+def test_one_word_swap_in_the_same_frame_needs_a_very_close_vector() -> None:
+    a, b = "What is the chemical symbol for gold?", "What is the chemical symbol for silver?"
+    assert not facts_agree(a, b, similarity=0.84)
+    synonyms = ("How do I merge two dictionaries?", "How do I combine two dictionaries?")
+    assert facts_agree(*synonyms, similarity=SUBSTITUTION_MIN_SIMILARITY + 0.01)
+    assert not facts_agree(*synonyms, similarity=SUBSTITUTION_MIN_SIMILARITY - 0.01)
+
+
+def test_number_words_count_as_numbers() -> None:
+    assert facts_agree("Give me three tips", "Give me 3 tips")
+    assert not facts_agree("Give me three tips", "Give me 4 tips")

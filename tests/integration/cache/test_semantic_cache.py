@@ -105,6 +105,33 @@ async def test_force_refresh_skips_semantic_read(cache: GatewayResponseCache) ->
     assert refresh.status == "REFRESH"
 
 
+async def test_force_refresh_replaces_the_semantic_entry(cache: GatewayResponseCache) -> None:
+    await cache.store(_request("Who wrote Hamlet?"), _completion("old answer"))
+    await cache.store(_request("Who wrote Hamlet?", force_refresh=True), _completion("new answer"))
+    for _ in range(3):
+        hit = await cache.lookup(_request("Who is the author of Hamlet?"))
+        assert hit.status == "SEMANTIC HIT" and hit.response == _completion("new answer")
+
+
+async def test_background_maintenance_compacts_without_breaking_lookups(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    cache = _cache(embedder, tmp_path / "lance", optimize_every=3)
+    questions = ["How do I bake bread?", "Who painted Guernica?", "What is a monad?", "Why is the sea salty?"]
+    for q in questions:
+        await cache.store(_request(q), _completion(q))
+    assert (await cache.lookup(_request("Who was the painter of Guernica?"))).status == "SEMANTIC HIT"
+    await cache.close()  # waits for the maintenance thread
+    assert cache.counters.errors("semantic") == 0
+
+
+async def test_warm_up_loads_the_model_and_table_ahead_of_traffic(embedder: Embedder, tmp_path: Path) -> None:
+    cache = _cache(embedder, tmp_path / "lance")
+    await cache.warm_up()
+    assert cache.counters.errors("semantic") == 0
+    await cache.close()
+
+
 async def test_unreachable_lancedb_degrades_to_miss(embedder: Embedder, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the table directory should be")
