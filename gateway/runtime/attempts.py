@@ -332,10 +332,27 @@ class LeafRunner:
         adapter = provider.adapter
         if ctx.endpoint == "embeddings":
             return await adapter.embed(call)
+        if ctx.endpoint == "completions":
+            return await _legacy_completion(provider, ctx, call)
         if ctx.stream:
-            stream = await adapter.chat_stream(call)
-            return await _peek(stream, call)
+            return await _peek(await adapter.chat_stream(call), call)
         return await adapter.chat(call)
+
+
+async def _legacy_completion(provider: LinkedProvider, ctx: RequestContext, call: ProviderCall) -> LeafResult:
+    """`/v1/completions`: only adapters that offer `complete`/`complete_stream` (the OpenAI family)."""
+    name = "complete_stream" if ctx.stream else "complete"
+    method = getattr(provider.adapter, name, None)
+    if method is None:
+        raise RequestError(
+            f"provider `{provider.spec.id}` ({provider.spec.type}) does not support /v1/completions",
+            code="unsupported_endpoint",
+        )
+    result = await method(call)
+    if ctx.stream:
+        return await _peek(result, call)
+    assert isinstance(result, ChatResult)
+    return result
 
 
 async def _peek(stream: ChatStream, call: ProviderCall) -> StreamStart:

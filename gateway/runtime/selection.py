@@ -9,6 +9,7 @@ to one RuntimeGateway (a reload starts a fresh one, since the base config change
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +26,7 @@ from gateway.runtime.linked import LinkedProvider, LinkedRoute, RuntimeGateway, 
 __all__ = ["HeaderCompiled", "HeaderCompiler", "RouteSelector"]
 
 _HEADER_SOURCE = Source(file="<x-portkey-config>")
+_LOG = logging.getLogger("gw.config")
 
 
 class HeaderCompiled(Protocol):
@@ -127,7 +129,11 @@ class RouteSelector:
     def _compile_header(self, text: str) -> LinkedRoute:
         if self._compile is None:
             raise ConfigHeaderError("JSON header configs need the compiler", diagnostics=[])
-        result = self._compile(text, self._header_base)
+        try:
+            result = self._compile(text, self._header_base)
+        except Exception:  # a compiler bug must be a 400 for this header, not a 500 for the server
+            _LOG.exception("x-portkey-config compilation crashed")
+            raise ConfigHeaderError("x-portkey-config could not be compiled", diagnostics=[]) from None
         if result.route is None:
             raise _refused(result)
         return self._link(result.route, result.providers, result.secrets)

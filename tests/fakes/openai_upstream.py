@@ -139,7 +139,7 @@ class FakeOpenAI:
     async def _startup(self) -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
-        app.router.add_post("/v1/completions", self._chat)
+        app.router.add_post("/v1/completions", self._completions)
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -202,6 +202,24 @@ class FakeOpenAI:
         await resp.write(b"data: [DONE]\n\n")
         await resp.write_eof()
         return resp
+
+    async def _completions(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        reply = self._next()
+        if reply.status >= 400:
+            return web.json_response(reply.body or _error_body(reply.status), status=reply.status)
+        text = reply.text if reply.text is not None else f"hello from {self.name}"
+        choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": "stop"}
+        return web.json_response(
+            {
+                "id": "cmpl-fake",
+                "object": "text_completion",
+                "created": int(time.time()),
+                "model": body.get("model", "gpt-fake"),
+                "choices": [choice],
+                "usage": {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5},
+            }
+        )
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         body = await self._record(request)

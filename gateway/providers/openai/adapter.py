@@ -84,10 +84,17 @@ class OpenAIAdapter:
 
     async def chat(self, call: ProviderCall) -> ChatResult:
         """POST /chat/completions and return the completion."""
+        return await self._complete(call, "/chat/completions")
+
+    async def complete(self, call: ProviderCall) -> ChatResult:
+        """POST /completions (the legacy text completion API)."""
+        return await self._complete(call, "/completions")
+
+    async def _complete(self, call: ProviderCall, path: str) -> ChatResult:
         body = dict(call.body)
         body.pop("stream", None)
         reply = await self._transport.send(
-            f"{call.base_url}/chat/completions",
+            f"{call.base_url}{path}",
             _ENCODER.encode(body),
             self._headers(call),
             timeout_s=call.timeout_s,
@@ -106,6 +113,13 @@ class OpenAIAdapter:
 
     async def chat_stream(self, call: ProviderCall) -> OpenAIStream:
         """POST /chat/completions with `stream: true`; raises if the upstream refused it."""
+        return await self._open_stream(call, "/chat/completions")
+
+    async def complete_stream(self, call: ProviderCall) -> OpenAIStream:
+        """POST /completions with `stream: true`."""
+        return await self._open_stream(call, "/completions")
+
+    async def _open_stream(self, call: ProviderCall, path: str) -> OpenAIStream:
         body = dict(call.body)
         body["stream"] = True
         hide = False
@@ -117,7 +131,7 @@ class OpenAIAdapter:
         headers = self._headers(call)
         headers["accept"] = "text/event-stream"
         upstream = await self._transport.open_stream(
-            f"{call.base_url}/chat/completions",
+            f"{call.base_url}{path}",
             _ENCODER.encode(body),
             headers,
             timeout_s=call.timeout_s,

@@ -256,3 +256,10 @@ def test_embeddings_go_through_the_route(upstreams: dict[str, FakeOpenAI], serve
     server = serve(gateway(_providers(upstreams), [route("emb", leaf("config", "b"))]))
     result = server.client("emb").embeddings.create(model="text-embedding-3-small", input=["a", "b"])
     assert [item.embedding for item in result.data] == [[0.1, 0.2, 0.3], [0.1, 0.2, 0.3]]
+
+
+def test_legacy_completions_go_through_the_route(upstreams: dict[str, FakeOpenAI], serve: ServeFn) -> None:
+    server = serve(gateway(_providers(upstreams), [route("chat", leaf("config", "c"))]))
+    result = server.client("chat").completions.create(model="gpt-3.5-turbo-instruct", prompt="say hi")
+    assert result.choices[0].text == "hello from c"
+    assert upstreams["c"].requests[0].path == "/v1/completions"
