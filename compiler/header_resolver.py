@@ -10,13 +10,13 @@ from typing import Any, cast, get_args
 import msgspec
 
 from compiler.diagnostics import Diagnostic
-from compiler.did_you_mean import suggest
+from compiler.did_you_mean import closest, suggest
 from compiler.document import Document
 from compiler.passes.guardrails import build_check
 from compiler.passes.routes import check_guardrail_refs
 from compiler.pointer import join
 from compiler.raw import RawHeaderNode, RawHook, RawNode
-from compiler.schema import SchemaSet
+from compiler.schema import SchemaSet, json_type
 from compiler.specs import AdapterType, CheckSpec, CompiledGateway, GuardrailSpec, ProviderSpec, SecretRef
 
 __all__ = ["HeaderResolver"]
@@ -125,35 +125,44 @@ class HeaderResolver:
         self, doc: Document, pointer: str, entry: dict[str, Any], where: str
     ) -> tuple[str | None, list[Diagnostic]]:  # Any: JSON
         checks = [(join(pointer, k), k, v) for k, v in entry.items() if k not in _SHORTHAND_RESERVED]
-        diags: list[Diagnostic] = []
         if not checks:
-            return None, [
-                doc.diag(
-                    "GW-E0102", pointer, "guardrail names no check", hint='e.g. {"default.contains": {...}}'
-                )
-            ]
-        for at, _, params in checks:
-            if not isinstance(params, dict):
-                diags.append(doc.diag("GW-E0103", at, "expected object, found " + type(params).__name__))
+            hint = 'e.g. {"default.contains": {...}}'
+            return None, [doc.diag("GW-E0102", pointer, "guardrail names no check", hint=hint)]
+        diags = [
+            self._not_params(doc, at, key, params)
+            for at, key, params in checks
+            if not isinstance(params, dict)
+        ]
         deny = entry.get("deny", False)
         if not isinstance(deny, bool):
-            diags.append(doc.diag("GW-E0103", join(pointer, "deny"), "expected boolean"))
+            diags.append(
+                doc.diag("GW-E0103", join(pointer, "deny"), f"expected boolean, found {json_type(deny)}")
+            )
         if diags:
             return None, diags
-        return self._adhoc_guardrail(doc, pointer, [(at, k, v) for at, k, v in checks], where, bool(deny))
+        found = [(at, key, params, at) for at, key, params in checks]
+        return self._adhoc_guardrail(doc, pointer, found, where, bool(deny))
+
+    @staticmethod
+    def _not_params(doc: Document, at: str, key: str, value: Any) -> Diagnostic:  # Any: JSON
+        """A shorthand key whose value is not parameters: most likely a misspelt reserved key."""
+        best = closest(key, _SHORTHAND_RESERVED)
+        if best is not None:
+            return doc.diag("GW-E0101", at, f"unknown key `{key}`", hint=f"did you mean `{best}`?", key=True)
+        return doc.diag("GW-E0103", at, f"check parameters: expected object, found {json_type(value)}")
 
     def _adhoc_guardrail(
         self,
         doc: Document,
         pointer: str,
-        checks: list[tuple[str, str, dict[str, Any]]],
+        checks: list[tuple[str, str, dict[str, Any], str]],
         where: str,
         deny: bool,
     ) -> tuple[str | None, list[Diagnostic]]:  # Any: check parameters (JSON)
         specs: list[CheckSpec] = []
         diags: list[Diagnostic] = []
-        for at, raw_id, params in checks:
-            spec, errs = build_check(doc, at, raw_id, params, self.schemas)
+        for at, raw_id, params, params_at in checks:
+            spec, errs = build_check(doc, at, raw_id, params, self.schemas, params_at=params_at)
             diags += errs
             if spec is not None:
                 specs.append(spec)
@@ -179,7 +188,9 @@ class HeaderResolver:
         for i, hook in enumerate(hooks):
             at = join(pointer, i)
             checks = [
-                (join(at, "checks", j), c.id, c.parameters) for j, c in enumerate(hook.checks) if c.is_enabled
+                (join(at, "checks", j), c.id, c.parameters, join(at, "checks", j, "parameters"))
+                for j, c in enumerate(hook.checks)
+                if c.is_enabled
             ]
             if not checks:
                 continue

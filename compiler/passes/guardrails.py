@@ -73,11 +73,17 @@ def _check_inner_schema(doc: Document, pointer: str, params: dict[str, Any]) -> 
 
 
 def build_check(
-    doc: Document, pointer: str, raw_id: str, params: dict[str, Any], schemas: SchemaSet
+    doc: Document,
+    pointer: str,
+    raw_id: str,
+    params: dict[str, Any],
+    schemas: SchemaSet,
+    *,
+    params_at: str | None = None,
 ) -> tuple[CheckSpec | None, list[Diagnostic]]:  # Any: check parameters (JSON)
-    """Compile one check: `pointer` locates the check object, whose `type`/`id` is `raw_id`."""
+    """Compile one check: `pointer` locates the check object (its `parameters` unless `params_at`)."""
     ident = check_id(raw_id)
-    params_at = join(pointer, "parameters")
+    params_at = join(pointer, "parameters") if params_at is None else params_at
     if ident not in schemas.checks:
         id_key = "type" if join(pointer, "type") in doc.values else "id"
         where = join(pointer, id_key) if join(pointer, id_key) in doc.values else pointer
