@@ -16,7 +16,7 @@ Lifecycle events (`started`, `config_reloaded`, `dependency_changed`) and compon
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from compiler.specs import CompiledGateway
@@ -147,6 +147,16 @@ class Telemetry:
         self.log.emit(
             "circuit", {"route": route, "target_path": target, "state": state}, level=logging.WARNING
         )
+
+    def watch_circuits(self, source: Callable[[], Iterable[tuple[str, str, str]]]) -> None:
+        """Read breaker states at each scrape from `source`: `(route, target path, state)` triples.
+
+        Breakers move from open to half-open by the clock, with no event to push, so their gauge is
+        pulled (e.g. from the runtime's breaker board snapshot).
+        """
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.on_scrape(lambda: metrics.set_circuits(source()))
 
     def budget_remaining(self, budget_id: str, remaining_usd: float) -> None:
         """Publish how much of a budget is left."""

@@ -10,14 +10,15 @@ The exposition names are published below; `SERIES` lists every sample name the r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics import MetricWrapperBase
 
-from compiler.specs import CompiledGateway, LeafSpec, NodeSpec
+from compiler.specs import CompiledGateway
+from gateway.telemetry.labels import OTHER, LabelSets
 
 __all__ = [
     "BUDGET_REMAINING",
@@ -76,42 +77,11 @@ SERIES: frozenset[str] = frozenset(
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 """Content type of the `/metrics` response."""
 
-OTHER = "other"
-"""The label value every unknown id is folded to."""
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 _GAP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _CIRCUIT_VALUES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
 _CACHE_RESULTS = {"HIT": "hit", "SEMANTIC HIT": "hit", "MISS": "miss", "SEMANTIC MISS": "miss"}
-
-
-def _leaf_paths(node: NodeSpec) -> Iterable[str]:
-    if isinstance(node, LeafSpec):
-        yield node.path
-        return
-    for child in node.targets:
-        yield from _leaf_paths(child)
-
-
-class LabelSets:
-    """The label values allowed by one compiled gateway; everything else becomes `other`."""
-
-    def __init__(self, gateway: CompiledGateway | None = None) -> None:
-        g = gateway or CompiledGateway()
-        self.routes = frozenset(r.id for r in g.routes)
-        self.providers = frozenset(p.id for p in g.providers)
-        models = {m for p in g.providers for m in p.models}
-        models.update(p.default_model for p in g.providers if p.default_model)
-        models.update(p.model for p in g.pricing if "*" not in p.model)
-        self.models = frozenset(models)
-        self.budgets = frozenset(b.id for b in g.budgets)
-        self.guardrails = frozenset(x.id for x in g.guardrails)
-        self.targets = frozenset(p for r in g.routes for p in _leaf_paths(r.root))
-
-    @staticmethod
-    def fold(value: str | None, allowed: frozenset[str]) -> str:
-        """Return the value when it is a compiled id, else `other`."""
-        return value if value is not None and value in allowed else OTHER
 
 
 _M = TypeVar("_M", bound=MetricWrapperBase)
@@ -130,6 +100,7 @@ class Metrics:
         # Label children by (metric, values): prometheus-client's `labels()` validates and locks on
         # every call; label sets are bounded, so this cache is too.
         self._children: dict[tuple[MetricWrapperBase, tuple[str, ...]], MetricWrapperBase] = {}
+        self._scrape_hooks: list[Callable[[], None]] = []
         self._make_request_metrics()
         self._make_component_metrics()
 
@@ -198,8 +169,14 @@ class Metrics:
         self.config_info.clear()
         self.config_info.labels(hash=gateway.content_hash or OTHER).set(1)
 
+    def on_scrape(self, hook: Callable[[], None]) -> None:
+        """Run `hook` before every render: for state read when scraped (breakers, budgets)."""
+        self._scrape_hooks.append(hook)
+
     def render(self) -> bytes:
         """Return the `/metrics` exposition text (serve with `CONTENT_TYPE`)."""
+        for hook in self._scrape_hooks:
+            hook()
         return generate_latest(self.registry)
 
     # ---------------------------------------------------------------- recording
@@ -287,6 +264,13 @@ class Metrics:
         self._child(self.circuit, ls.fold(route, ls.routes), ls.fold(target, ls.targets)).set(
             _CIRCUIT_VALUES.get(state, -1.0)
         )
+
+    def set_circuits(self, states: Iterable[tuple[str, str, str]]) -> None:
+        """Replace every breaker series with these `(route, target path, state)` triples."""
+        self.circuit.clear()
+        self._children = {k: v for k, v in self._children.items() if k[0] is not self.circuit}
+        for route, target, state in states:
+            self.circuit_state(route, target, state)
 
     def reload(self, ok: bool) -> None:
         """Count a configuration reload attempt."""

@@ -271,3 +271,17 @@ def test_configure_logging_installs_one_json_handler_on_the_root() -> None:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+
+
+def test_breaker_states_are_read_at_scrape_time(telemetry: Telemetry) -> None:
+    board = {"config.targets[0]": "open", "config.targets[1]": "closed"}
+    telemetry.watch_circuits(lambda: [("chat", path, state) for path, state in board.items()])
+    assert sample(telemetry, "gw_circuit_breaker_state", route="chat", target="config.targets[0]") == 2.0
+    board["config.targets[0]"] = "half_open"
+    del board["config.targets[1]"]
+    assert sample(telemetry, "gw_circuit_breaker_state", route="chat", target="config.targets[0]") == 1.0
+    assert sample(telemetry, "gw_circuit_breaker_state", route="chat", target="config.targets[1]") == 0.0
+    assert (
+        "gw_circuit_breaker_state",
+        frozenset({("route", "chat"), ("target", "config.targets[1]")}),
+    ) not in (samples(telemetry))
