@@ -107,3 +107,12 @@ class FallbackStore:
     async def hit(self, windows: Sequence[Window]) -> WindowOutcome:
         """Count in the shared windows, or locally while the shared store is down."""
         return await self._route(lambda: self._shared.hit(windows), lambda: self._local.hit(windows))
+
+    async def seed(self, counter: str, spent: int, expire_at: float | None) -> bool:
+        """Seed the shared counter and the local stand-in, so a fallback starts from durable spend."""
+        await self._local.seed(counter, spent, expire_at)
+        try:
+            return await self._shared.seed(counter, spent, expire_at)
+        except StoreUnavailable as exc:
+            self._failed(exc)
+            return False

@@ -18,16 +18,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import msgspec
 
 from compiler.specs import BudgetSpec
 from gateway.errors import LimitExceeded
+from gateway.limits.journal import SpendJournal
 from gateway.limits.nanodollars import from_nanos, to_nanos
 from gateway.limits.pricing import CostCalculator
 from gateway.limits.refusals import budget_refusal, format_usd, rate_refusal, unavailable_refusal
-from gateway.limits.scopes import LimitPlan, PlannedHold, PlannedWindow, to_windows
+from gateway.limits.scopes import LimitPlan, PlannedHold, PlannedWindow, period_of_scope, to_windows
 from gateway.limits.store import Charge, Hold, HoldOutcome, LimitStore, StoreUnavailable
 from gateway.ports import LimitContext, Reservation
 from gateway.usage import Usage
@@ -67,8 +68,12 @@ class BudgetLimiter:
         store: LimitStore,
         config: LimiterConfig | None = None,
         clock: Callable[[], float] = time.time,
+        journal: SpendJournal | None = None,
     ) -> None:
+        """Limit by `budgets` (and each request's key), price with `costs`, count in `store`;
+        `journal`, when given, receives every settled amount for durable storage."""
         self._config = config or LimiterConfig()
+        self._journal = journal
         self._plan = LimitPlan(budgets, prefix=self._config.key_prefix, grace_s=self._config.lease_s)
         self._costs = costs
         self._store = store
@@ -209,8 +214,10 @@ class BudgetLimiter:
             self._warn_unpriced(ctx)
         holds, reservation.holds = reservation.holds, ()
         if holds:
+            charges = self._charges(holds, usage, cost)
+            self._record_spend(charges)
             try:
-                used = await self._store.settle(reservation.id, self._charges(holds, usage, cost))
+                used = await self._store.settle(reservation.id, charges)
             except StoreUnavailable as exc:
                 _log.error("could not settle reservation %s: %s", reservation.id, exc)
             else:
@@ -219,6 +226,36 @@ class BudgetLimiter:
         if usage is not None and usage.total_tokens > 0:
             await self._record_tokens(ctx, usage.total_tokens)
         return None if cost is None else from_nanos(cost)
+
+    def _record_spend(self, charges: Sequence[Charge]) -> None:
+        if self._journal is None:
+            return
+        prefix = self._config.key_prefix
+        for charge in charges:
+            scope_key = charge.counter.removeprefix(prefix)
+            period = period_of_scope(scope_key)
+            if charge.amount and period is not None:
+                self._journal.record(scope_key, period.start, charge.amount)
+
+    async def restore(self, spends: Iterable[tuple[str, float]]) -> int:
+        """Create missing counters of current periods from durable spend; return how many were created.
+
+        `spends` are (scope key, spent USD) pairs as the journal wrote them, e.g. storage's
+        `BudgetPeriodStore.list_period(start)` for each of `periods.current_starts(now)`. Counters that
+        exist (Valkey survived) are left alone; rows of ended periods are skipped."""
+        now = self._clock()
+        created = 0
+        for scope_key, spent_usd in spends:
+            period = period_of_scope(scope_key)
+            if period is None or (period.end is not None and period.end <= now):
+                continue
+            expire_at = None if period.end is None else period.end + self._config.lease_s
+            counter = self._config.key_prefix + scope_key
+            try:
+                created += await self._store.seed(counter, to_nanos(spent_usd), expire_at)
+            except StoreUnavailable as exc:
+                _log.error("could not restore budget counter %s: %s", scope_key, exc)
+        return created
 
     async def _record_tokens(self, ctx: LimitContext, tokens: int) -> None:
         planned = self._plan.token_windows(ctx)

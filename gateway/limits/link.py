@@ -6,6 +6,7 @@ from valkey.asyncio import Valkey
 
 from compiler.specs import CompiledGateway
 from gateway.limits.fallback import FallbackStore
+from gateway.limits.journal import SpendJournal
 from gateway.limits.limiter import BudgetLimiter, LimiterConfig
 from gateway.limits.memory import MemoryStore
 from gateway.limits.pricing import CostCalculator
@@ -30,9 +31,16 @@ def link_store(
 
 
 def link_limiter(
-    gateway: CompiledGateway, store: LimitStore, config: LimiterConfig | None = None
+    gateway: CompiledGateway,
+    store: LimitStore,
+    config: LimiterConfig | None = None,
+    journal: SpendJournal | None = None,
 ) -> BudgetLimiter:
-    """Return the limiter for one compiled configuration over an existing store."""
+    """Return the limiter for one compiled configuration over an existing store (and journal)."""
     return BudgetLimiter(
-        budgets=gateway.budgets, costs=CostCalculator(gateway.pricing), store=store, config=config
+        budgets=gateway.budgets,
+        costs=CostCalculator(gateway.pricing),
+        store=store,
+        config=config,
+        journal=journal,
     )

@@ -8,7 +8,7 @@ skewed clocks still agree on lease and window expiry.
 
 from __future__ import annotations
 
-__all__ = ["HIT", "RESERVE", "SETTLE"]
+__all__ = ["HIT", "RESERVE", "SEED", "SETTLE"]
 
 _PRELUDE = """
 local function int(x) return string.format('%d', x) end
@@ -147,3 +147,13 @@ end
 return {1, 0, 0}
 """
 )
+
+SEED = """
+-- KEYS: the counter hash. ARGV: spent, expire-at ms (0 = never).
+-- Creates the counter from durable spend (after a flush or a restart without persistence); an
+-- existing counter is the live truth and is left alone.
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
+redis.call('HSET', KEYS[1], 'spent', ARGV[1], 'reserved', '0')
+if tonumber(ARGV[2]) > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+return {1}
+"""

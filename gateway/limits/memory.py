@@ -131,6 +131,16 @@ class MemoryStore:
             used.append(counter.spent + counter.reserved)
         return tuple(used)
 
+    async def seed(self, counter: str, spent: int, expire_at: float | None) -> bool:
+        """Create a spend counter at `spent` unless a live one exists; return whether it was created."""
+        now = self._clock()
+        existing = self._counters.get(counter)
+        if existing is not None and (existing.expire_at is None or existing.expire_at > now):
+            return False
+        created = self._counters[counter] = _Counter(expire_at)
+        created.spent = spent
+        return True
+
     def _refusal(self, windows: Sequence[Window], logs: Sequence[_Log], now: float) -> WindowOutcome | None:
         for index, (window, log) in enumerate(zip(windows, logs, strict=True)):
             if window.limit is None:

@@ -23,12 +23,12 @@ import msgspec
 
 from compiler.specs import BudgetSpec, ScopeSpec
 from gateway.limits.nanodollars import to_nanos
-from gateway.limits.periods import Period, PeriodWindow, period_window
+from gateway.limits.periods import Period, PeriodWindow, parse_period_id, period_window
 from gateway.limits.pricing import undated
 from gateway.limits.store import Window
 from gateway.ports import LimitContext
 
-__all__ = ["LimitPlan", "PlannedHold", "PlannedWindow", "scope_instances", "to_windows"]
+__all__ = ["LimitPlan", "PlannedHold", "PlannedWindow", "period_of_scope", "scope_instances", "to_windows"]
 
 _LEAF_SCOPES = frozenset({"provider", "model"})
 _MAX_INSTANCE_LEN = 128
@@ -94,6 +94,19 @@ def scope_instances(scope: ScopeSpec, ctx: LimitContext) -> tuple[str, ...]:
                 return (scope.value,)
             return _matching(scope.value, ctx.model)
     return ()
+
+
+def period_of_scope(scope_key: str) -> PeriodWindow | None:
+    """Return the period a spend counter's key (without prefix) belongs to, None if it is no counter key.
+
+    `b:<budget>:<period>:<instance>` and `k:<period>:<key id>`: budget ids and period ids contain no
+    `:`, so the period sits at a fixed position whatever the instance holds."""
+    parts = scope_key.split(":", 3)
+    if parts[0] == "b" and len(parts) == 4:
+        return parse_period_id(parts[2])
+    if parts[0] == "k" and len(parts) >= 3:
+        return parse_period_id(parts[1])
+    return None
 
 
 class LimitPlan:

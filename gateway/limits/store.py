@@ -89,3 +89,7 @@ class LimitStore(Protocol):
     async def hit(self, windows: Sequence[Window]) -> WindowOutcome:
         """Record the weights on every window or on none."""
         ...
+
+    async def seed(self, counter: str, spent: int, expire_at: float | None) -> bool:
+        """Create a spend counter at `spent` unless it exists; return whether it was created."""
+        ...

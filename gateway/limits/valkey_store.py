@@ -23,7 +23,7 @@ from typing import Any, cast
 from valkey.asyncio import Valkey
 from valkey.exceptions import NoScriptError, ValkeyError
 
-from gateway.limits.lua import HIT, RESERVE, SETTLE
+from gateway.limits.lua import HIT, RESERVE, SEED, SETTLE
 from gateway.limits.store import Charge, Hold, HoldOutcome, StoreUnavailable, Window, WindowOutcome
 
 __all__ = ["ValkeyStore"]
@@ -37,7 +37,7 @@ class _Script:
         self.sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
-_RESERVE, _SETTLE, _HIT = _Script(RESERVE), _Script(SETTLE), _Script(HIT)
+_RESERVE, _SETTLE, _HIT, _SEED = _Script(RESERVE), _Script(SETTLE), _Script(HIT), _Script(SEED)
 
 
 def _ms(seconds: float) -> str:
@@ -110,3 +110,8 @@ class ValkeyStore:
         if admitted == 1:
             return WindowOutcome(admitted=True)
         return WindowOutcome(admitted=False, refused=refused - 1, retry_after_s=wait_ms / 1000)
+
+    async def seed(self, counter: str, spent: int, expire_at: float | None) -> bool:
+        """Create a spend counter at `spent` unless it exists; return whether it was created."""
+        expire = "0" if expire_at is None else _ms(expire_at)
+        return (await self._eval(_SEED, [counter], [str(spent), expire]))[0] == 1

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from compiler.specs import ScopeSpec
-from gateway.limits.periods import period_window
+from gateway.limits.periods import parse_period_id, period_window
 from gateway.limits.scopes import scope_instances
 from gateway.ports import LimitContext, VirtualKey
 
@@ -54,12 +54,27 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: 
 
 
 def test_daily_period_ends_at_utc_midnight() -> None:
-    assert period_window("daily", at(2026, 11, 26, 23, 59, 59)) == ("d20261126", at(2026, 11, 27))
+    assert period_window("daily", at(2026, 11, 26, 23, 59, 59)) == (
+        "d20261126",
+        "2026-11-26",
+        at(2026, 11, 27),
+    )
 
 
 def test_monthly_period_rolls_over_the_year() -> None:
-    assert period_window("monthly", at(2026, 12, 31, 12)) == ("m202612", at(2027, 1, 1))
+    assert period_window("monthly", at(2026, 12, 31, 12)) == ("m202612", "2026-12-01", at(2027, 1, 1))
 
 
 def test_total_period_never_ends() -> None:
-    assert period_window("total", at(2026, 1, 1)) == ("total", None)
+    assert period_window("total", at(2026, 1, 1)) == ("total", "0001-01-01", None)
+
+
+@pytest.mark.parametrize("period_id", ["d20261126", "m202602", "total"])
+def test_period_ids_parse_back_to_their_period(period_id: str) -> None:
+    parsed = parse_period_id(period_id)
+    assert parsed is not None and parsed.id == period_id
+
+
+@pytest.mark.parametrize("period_id", ["d20261332", "m2026", "x", "2026-11-26"])
+def test_malformed_period_ids_parse_to_none(period_id: str) -> None:
+    assert parse_period_id(period_id) is None
