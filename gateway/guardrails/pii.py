@@ -93,8 +93,8 @@ _PREFILTERS: dict[str, Callable[[str], bool]] = {
 }
 _ANCHORS: dict[str, tuple[str, int, int]] = {"email": ("@", 64, 256)}
 """Kinds scanned only in windows (chars before, chars after) around each occurrence of a character."""
-_LONG_TOKEN_KINDS = frozenset({"api_key", "secret"})
-"""Kinds that need a token of 20+ characters: skipped when the text has none."""
+_MIN_TOKEN = {"api_key": 15, "secret": 32}
+"""Kinds that need a whitespace-free token at least this long: skipped when the text has none."""
 
 
 def _luhn(digits: str) -> bool:
@@ -217,21 +217,21 @@ def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(start < t_end and t_start < end for t_start, t_end in taken)
 
 
-def _has_long_token(text: str) -> bool:
-    return max(map(len, text.split()), default=0) >= 20
+def _longest_token(text: str) -> int:
+    return max(map(len, text.split()), default=0)
 
 
 def find_pii(text: str, detectors: Sequence[Detector]) -> list[PiiMatch]:
     """Find every validated match; a span claimed by an earlier kind is not reported again."""
     found: list[PiiMatch] = []
     taken: list[tuple[int, int]] = []
-    long_token: bool | None = None
+    longest: int | None = None
     for det in detectors:
         if det.prefilter is not None and not det.prefilter(text):
             continue
-        if det.kind in _LONG_TOKEN_KINDS:
-            long_token = _has_long_token(text) if long_token is None else long_token
-            if not long_token:
+        if det.kind in _MIN_TOKEN:
+            longest = _longest_token(text) if longest is None else longest
+            if longest < _MIN_TOKEN[det.kind]:
                 continue
         for m in det.scan(text):
             start, end = m.span()

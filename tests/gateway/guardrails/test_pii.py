@@ -42,6 +42,7 @@ def kinds(text: str) -> list[tuple[str, str]]:
         ("aws AKIAIOSFODNN7EXAMPLE", ("api_key", "AKIAIOSFODNN7EXAMPLE")),
         ("gh ghp_" + "A1b2" * 9, ("api_key", "ghp_" + "A1b2" * 9)),
         ("slack xoxb-123456789012-abcdefABCDEF", ("api_key", "xoxb-123456789012-abcdefABCDEF")),
+        ("short slack xoxp-1234567890 token", ("api_key", "xoxp-1234567890")),
         (
             "google AIzaSyA1234567890abcdefghijklmnopqrstuv",
             ("api_key", "AIzaSyA1234567890abcdefghijklmnopqrstuv"),

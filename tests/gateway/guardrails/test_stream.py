@@ -151,3 +151,19 @@ def test_usage_only_chunks_pass_through() -> None:
     f = make("redact")
     usage = {"id": "x", "object": "chat.completion.chunk", "choices": [], "usage": {"total_tokens": 3}}
     assert f.feed(usage).emit == [usage]
+
+
+def test_phrase_split_across_chunks_without_tone_marks_is_denied_before_emission() -> None:
+    kw = ("keywords", {"lists": [{"name": "v", "severity": "high", "words": ["giết người"]}]})
+    engine = GuardrailEngine((guardrail("kw", kw, applies_to=("output",)),))
+    f = engine.stream_filter(("kw",), chat("x"), CTX)
+    assert f is not None
+    sent: list[dict[str, Any]] = []
+    for c in [chunk("Kế hoạch: " * 20), chunk("giet "), chunk("nguoi ngay"), chunk(finish="stop")]:
+        step = f.feed(c)
+        sent.extend(step.emit)
+        if step.deny is not None:
+            break
+    else:
+        raise AssertionError("the stream was not denied")
+    assert "giet" not in emitted_text(sent)
