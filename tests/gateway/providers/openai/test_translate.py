@@ -26,7 +26,10 @@ def test_missing_or_odd_usage_is_zero() -> None:
 
 
 def test_provider_error_keeps_status_type_code_and_retry_after() -> None:
-    body = b'{"error": {"message": "slow down", "type": "requests", "param": null, "code": "rate_limit_exceeded"}}'
+    body = (
+        b'{"error": {"message": "slow down", "type": "requests", "param": null,'
+        b' "code": "rate_limit_exceeded"}}'
+    )
     error = error_from_reply("openai_prod", 429, {"retry-after-ms": "1500"}, body)
     assert error.status == 429
     assert error.message == "openai error: slow down"
