@@ -8,6 +8,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import crossplane
 import jsonschema
 import pytest
 import yaml
@@ -59,6 +60,21 @@ def test_stack_has_two_gw_replicas_and_its_dependencies() -> None:
         assert gw["environment"]["GW_VALKEY_URL"].startswith("redis://valkey:")
         assert "@postgres:5432/" in gw["environment"]["GW_DATABASE_URL"]
         assert "/ready" in " ".join(gw["healthcheck"]["test"])
+
+
+def nginx_errors(path: Path) -> list[str]:
+    """Syntax, context and argument errors crossplane (nginx's own directive table) finds."""
+    result = crossplane.parse(str(path), single=True, strict=True, check_ctx=True, check_args=True)
+    return [str(e["error"]) for e in result["errors"]]
+
+
+def test_nginx_config_parses_with_known_directives_in_their_contexts(tmp_path: Path) -> None:
+    assert nginx_errors(DEPLOY / "nginx" / "nginx.conf") == []
+    broken = tmp_path / "nginx.conf"
+    broken.write_text(
+        (DEPLOY / "nginx" / "nginx.conf").read_text().replace("proxy_buffering", "proxy_bufering")
+    )
+    assert nginx_errors(broken) != []
 
 
 def test_nginx_balances_across_every_replica() -> None:
