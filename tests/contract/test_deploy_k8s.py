@@ -12,6 +12,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from compiler.driver import compile_sources
+
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 # The oldest Kubernetes gw supports (preStop `sleep` needs 1.30) and the newest the validator bundles.
@@ -138,3 +140,10 @@ def test_configmap_manifests_match_gw_schemas(file_name: str) -> None:
     for doc in yaml.safe_load_all(text):
         schema = schema_for(doc["kind"])
         jsonschema.validators.validator_for(schema)(schema).validate(doc)
+
+
+def test_configmap_manifests_compile_without_diagnostics() -> None:
+    result = compile_sources(dict(one("ConfigMap")["data"]))
+    assert result.ok and result.gateway is not None
+    assert [str(d) for d in result.diagnostics] == []
+    assert {r.id for r in result.gateway.routes} == {"chat"}
