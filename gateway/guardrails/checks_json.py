@@ -77,7 +77,8 @@ class JsonSchema(SyncCheck):
                 break
             if not errors:
                 errors = [
-                    {"path": "/" + "/".join(map(str, e.absolute_path)), "message": e.message} for e in found
+                    {"path": "/" + "/".join(map(str, e.absolute_path)), "message": f"fails `{e.validator}`"}
+                    for e in found
                 ]
         verdict = not valid if self.negate else valid
         return CheckResult(verdict, {"not": self.negate, "validationErrors": [] if valid else errors})

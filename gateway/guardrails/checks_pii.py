@@ -77,16 +77,17 @@ class Keywords(SyncCheck):
     can_redact: ClassVar[bool] = True
     placeholder: ClassVar[str] = "[KEYWORD_REDACTED]"
 
-    def __init__(self, p: KeywordsParams, list_dir: Path | None) -> None:
+    def __init__(self, p: KeywordsParams, list_dir: Path | None, root: Path | None) -> None:
         lists = []
         for lp in p.lists:
             phrases = lp.words
             if lp.file is not None:
-                if list_dir is None:
-                    raise ValueError(
-                        f"keyword list `{lp.name}` names a file but the manifest has no directory"
-                    )
-                phrases = phrases + load_list_file(list_dir / lp.file)
+                if list_dir is None or root is None:
+                    raise ValueError(f"keyword list `{lp.name}` names a file but no config root is known")
+                path = (list_dir / lp.file).resolve()
+                if not path.is_relative_to(root.resolve()):
+                    raise ValueError(f"keyword list `{lp.name}`: `file` must stay inside the config root")
+                phrases = phrases + load_list_file(path)
             lists.append(KeywordList(lp.name, lp.severity, phrases))
         self.threshold = SEVERITIES.index(p.min_severity)
         self.matcher = KeywordMatcher(

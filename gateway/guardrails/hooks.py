@@ -61,7 +61,7 @@ class _Run:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")  # as JS toISOString
 
 
 async def _timed(check: AsyncCheck, subject: Subject) -> tuple[CheckResult, float]:

@@ -60,7 +60,7 @@ def _list_dir(spec: CheckSpec, root: Path | None) -> Path | None:
 
 _BUILDERS: dict[str, Callable[[Any, CheckSpec, Link], Check]] = {
     "pii": lambda p, s, k: cp.Pii(p),
-    "keywords": lambda p, s, k: cp.Keywords(p, _list_dir(s, k.config_root)),
+    "keywords": lambda p, s, k: cp.Keywords(p, _list_dir(s, k.config_root), k.config_root),
     "regexMatch": lambda p, s, k: ct.RegexMatch(p),
     "sentenceCount": lambda p, s, k: ct.SentenceCount(p),
     "wordCount": lambda p, s, k: ct.WordCount(p),

@@ -54,3 +54,15 @@ def test_invalid_inner_schema_is_refused_at_link_time() -> None:
     spec = guardrail("g").__class__(id="g", checks=(bad,), source=SOURCE)
     with pytest.raises(ValueError, match="invalid JSON Schema"):
         GuardrailEngine((spec,))
+
+
+async def test_validation_errors_name_the_rule_not_the_value() -> None:
+    from gateway.ports import CheckContext
+    from tests.gateway.guardrails.build import chat, completion
+
+    engine = GuardrailEngine((guardrail("g", ("jsonSchema", {"schema": PERSON}), action="flag"),))
+    text = '{"name": "An", "age": "secret-value"}'
+    outcome = await engine.check_output(("g",), completion(text), chat("q"), CheckContext())
+    errors = outcome.hook_results[0]["checks"][0]["data"]["validationErrors"]
+    assert errors == [{"path": "/age", "message": "fails `type`"}]
+    assert "secret-value" not in repr(outcome.hook_results)

@@ -108,3 +108,12 @@ def test_header_configs_cannot_name_files() -> None:
     spec = guardrail("kw").__class__(id="kw", checks=(check,), source=header)
     with pytest.raises(ValueError, match="names a file"):
         GuardrailEngine((spec,), config_root=Path("/"))
+
+
+def test_list_file_must_stay_inside_the_config_root(tmp_path: Path) -> None:
+    root = tmp_path / "configs"
+    (root / "guardrails").mkdir(parents=True)
+    (tmp_path / "outside.txt").write_text("x\n", "utf-8")
+    spec = guardrail("kw", ("keywords", {"lists": [{"name": "x", "file": "../../outside.txt"}]}))
+    with pytest.raises(ValueError, match="inside the config root"):
+        GuardrailEngine((spec,), config_root=root)
