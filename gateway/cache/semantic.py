@@ -50,7 +50,7 @@ class SemanticIndex:
         index_after: int = 50_000,
         optimize_every: int = 1_000,
         candidates: int = 4,
-        nprobes: int = 20,
+        nprobes: int = 10,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.uri = uri
@@ -95,20 +95,23 @@ class SemanticIndex:
     def search(self, probe: SemanticProbe, vector: list[float], threshold: float) -> SemanticMatch | None:
         """Return the most similar live entry in the probe's context that passes the fact check."""
         self.open()
+        # Only `context` is a pre-filter (B-tree indexed once the table is large); expiry is checked on
+        # the few candidates, since filtering every row by `expires_at` costs more than the search.
         query = (
             self._table.search(vector, vector_column_name="vector")
             .distance_type("cosine")
-            .where(f"context = '{probe.context}' AND expires_at > {self._clock()!r}", prefilter=True)
-            .select(["text", "response", "_distance"])
+            .where(f"context = '{probe.context}'", prefilter=True)
+            .select(["text", "response", "expires_at", "_distance"])
             .limit(self._candidates)
         )
         if self._indexed:
-            query = query.nprobes(self._nprobes).refine_factor(1)
+            query = query.nprobes(self._nprobes)
+        now = self._clock()
         for row in query.to_list():
             similarity = 1.0 - float(row["_distance"])
             if similarity < threshold:
                 break
-            if facts_agree(probe.text, row["text"], similarity):
+            if row["expires_at"] > now and facts_agree(probe.text, row["text"], similarity):
                 return SemanticMatch(response=row["response"], similarity=round(similarity, 4))
         return None
 
