@@ -15,6 +15,7 @@ what was held and returns None for the ledger to record as unknown.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -81,6 +82,8 @@ class BudgetLimiter:
         default = self._config.default_reservation_usd
         self._default_reservation = 0 if default is None else to_nanos(default)
         self._unpriced_warned: set[tuple[str, str]] = set()
+        self._applying: set[asyncio.Future[None]] = set()
+        """Settles in flight, referenced so that a shielded one outlives its cancelled request."""
 
     @property
     def costs(self) -> CostCalculator:
@@ -213,9 +216,21 @@ class BudgetLimiter:
         if usage is not None and cost is None:
             self._warn_unpriced(ctx)
         holds, reservation.holds = reservation.holds, ()
-        if holds:
+        tokens = 0 if usage is None else usage.total_tokens
+        if holds or tokens > 0:
             charges = self._charges(holds, usage, cost)
             self._record_spend(charges)
+            # Shielded: a request cancelled now (client gone) must still release its hold and be charged.
+            task = asyncio.ensure_future(self._apply(reservation, charges, ctx, tokens))
+            self._applying.add(task)
+            task.add_done_callback(self._applying.discard)
+            await asyncio.shield(task)
+        return None if cost is None else from_nanos(cost)
+
+    async def _apply(
+        self, reservation: Reservation, charges: Sequence[Charge], ctx: LimitContext, tokens: int
+    ) -> None:
+        if charges:
             try:
                 used = await self._store.settle(reservation.id, charges)
             except StoreUnavailable as exc:
@@ -223,9 +238,8 @@ class BudgetLimiter:
             else:
                 limits = tuple(None if usd is None else to_nanos(usd) for usd in reservation.limits_usd)
                 reservation.remaining_usd = _remaining(limits, used)
-        if usage is not None and usage.total_tokens > 0:
-            await self._record_tokens(ctx, usage.total_tokens)
-        return None if cost is None else from_nanos(cost)
+        if tokens > 0:
+            await self._record_tokens(ctx, tokens)
 
     def _record_spend(self, charges: Sequence[Charge]) -> None:
         if self._journal is None:

@@ -254,3 +254,27 @@ async def test_budget_limiter_satisfies_the_limiter_port(
     limiter: Limiter = make(store, clock, prefix)  # checked by mypy: the executor's port
     reservation = await limiter.reserve(ctx())
     assert await limiter.settle(reservation, ctx(), Usage(prompt_tokens=1)) == pytest.approx(1e-5)
+
+
+async def test_settle_completes_even_when_the_request_is_cancelled(
+    store: LimitStore, clock: Clock, prefix: str
+) -> None:
+    limiter = make(store, clock, prefix, budget("team", limit_usd=0.02))
+    reservation = await limiter.reserve(ctx())
+    settling = asyncio.create_task(
+        limiter.settle(reservation, ctx(), Usage(prompt_tokens=400, completion_tokens=600))
+    )
+    await asyncio.sleep(0)
+    settling.cancel()  # the client went away while the gateway was settling
+    with pytest.raises(asyncio.CancelledError):
+        await settling
+    for _ in range(200):
+        try:
+            follow_up = await limiter.reserve(ctx(max_tokens=0, estimated_prompt_tokens=1000))
+        except LimitExceeded:
+            await asyncio.sleep(0.005)
+        else:
+            break
+    else:
+        pytest.fail("the cancelled settle never released its hold")
+    assert follow_up.remaining_usd == pytest.approx(0.02 - 0.01 - 0.01)
