@@ -150,6 +150,13 @@ async def main(iterations: int) -> None:
         "input + output, 2k-token request with PII (redacted)",
         await measure(lambda: input_output(dirty), iterations),
     )
+    long_response = response_body(2000)
+
+    async def both_long() -> None:
+        await engine.check_input(ids, clean, ctx)
+        await engine.check_output(ids, long_response, clean, ctx)
+
+    report("input + output, 2k-token request and 2k-token response", await measure(both_long, iterations))
     report(
         "input only, clean 2k-token request",
         await measure(lambda: engine.check_input(ids, clean, ctx), iterations),
