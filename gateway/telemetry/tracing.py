@@ -89,7 +89,10 @@ class Tracing:
         self._tracer: trace.Tracer | None = None
         if exporter is None:
             return
-        resource = Resource.create({"service.name": service})
+        # OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES win; `service` only replaces the SDK's placeholder.
+        resource = Resource.create()
+        if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
+            resource = resource.merge(Resource({"service.name": service}))
         self._provider = TracerProvider(resource=resource)
         processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
         self._provider.add_span_processor(processor)

@@ -76,3 +76,14 @@ def test_injected_traceparent_names_the_attempt_span() -> None:
 )
 def test_adapter_types_map_to_gen_ai_system_values(adapter: str, system: str) -> None:
     assert gen_ai_system(adapter) == system
+
+
+def test_service_name_defaults_to_gw(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES", raising=False)
+    exporter = InMemorySpanExporter()
+    tracing = Tracing(exporter, batch=False)
+    tracing.end(tracing.start_request(None, {}))
+    (span,) = exporter.get_finished_spans()
+    assert span.resource.attributes["service.name"] == "gw"
+    tracing.shutdown()
