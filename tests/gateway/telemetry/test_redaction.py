@@ -162,3 +162,13 @@ def test_disabled_level_skips_building_the_request_event(telemetry: Telemetry, l
     rt = telemetry.request_started(trace_id="t", route="chat")
     rt.request_finished(status=200)
     assert logs.text == ""
+
+
+def test_values_json_cannot_encode_are_written_as_text(logs: LogCapture) -> None:
+    from pathlib import PurePosixPath
+
+    logs.logger.info(
+        "loaded", extra={"gw": {"path": PurePosixPath("/etc/gw/configs"), "err": ValueError("bad")}}
+    )
+    (line,) = logs.events()
+    assert (line["path"], line["err"]) == ("/etc/gw/configs", "bad")
