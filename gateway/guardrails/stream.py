@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 __all__ = ["WindowFilter"]
 
 
+def _complete_prefix(text: str, hold: int) -> int:
+    """End of the text up to its last whitespace (all of it when one token outgrows the window)."""
+    end = max(text.rfind(" "), text.rfind("\n"), text.rfind("\t")) + 1
+    return len(text) if end == 0 and len(text) > 4 * hold else end
+
+
 class _Choice:
     __slots__ = ("emitted", "finish_reason", "pending")
 
@@ -93,12 +99,16 @@ class WindowFilter:
             out, choice.pending = choice.pending, ""
             choice.emitted.append(out)
             return out, None
-        if not flush and len(choice.pending) < self._hold + self._step:
+        pending = choice.pending
+        if not flush and len(pending) < self._hold + self._step:
             return "", None  # scan and release in steps, not on every token
-        text, denied = self._scan(choice.pending)
+        # Judge only complete words: "bom" at the very end may yet become "bomb".
+        end = len(pending) if flush else _complete_prefix(pending, self._hold)
+        head, denied = self._scan(pending[:end])
         if denied is not None:
             return "", denied
-        cut = len(text) if flush else self._cut(text)
+        text = head + pending[end:]
+        cut = len(text) if flush else min(self._cut(text), len(head))
         out, choice.pending = text[:cut], text[cut:]
         choice.emitted.append(out)
         return out, None

@@ -167,3 +167,15 @@ def test_phrase_split_across_chunks_without_tone_marks_is_denied_before_emission
     else:
         raise AssertionError("the stream was not denied")
     assert "giet" not in emitted_text(sent)
+
+
+def test_a_word_still_growing_at_the_window_edge_is_not_judged_early() -> None:
+    kw = ("keywords", {"lists": [{"name": "v", "severity": "high", "words": ["bom"]}]})
+    engine = GuardrailEngine((guardrail("kw", kw, applies_to=("output",)),))
+    f = engine.stream_filter(("kw",), chat("x"), CTX)
+    assert f is not None
+    steps = [f.feed(c) for c in [chunk("lorem ipsum " * 14 + "bom"), chunk("b squad"), chunk(finish="stop")]]
+    assert all(s.deny is None for s in steps)
+    _, outcome = f.finish()
+    assert outcome.verdict == "pass"
+    assert emitted_text([e for s in steps for e in s.emit]).endswith("bomb squad")
