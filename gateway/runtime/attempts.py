@@ -321,6 +321,8 @@ class LeafRunner:
         retry = leaf.retry
         if attempt >= retry.attempts or exc.status not in retry.on_status_codes:
             return None
+        if exc.code == "provider_unavailable":  # retrying cannot help: fail over at once
+            return None
         if breaker is not None and (breaker.state != "closed"):
             return None
         wait = retry_wait_s(retry, attempt, exc.retry_after_s, rng=self.components.rng)

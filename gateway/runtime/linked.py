@@ -8,13 +8,14 @@ A RuntimeGateway is immutable once built; reload builds a new one and swaps the 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from compiler.specs import CompiledGateway, LeafSpec, NodeSpec, ProviderSpec, RouteSpec, SecretRef
-from gateway.errors import RequestError
-from gateway.providers.base import ProviderAdapter
+from gateway.errors import RequestError, UpstreamUnavailable
+from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderAdapter, ProviderCall
 from gateway.providers.registry import REGISTRY
 from gateway.providers.transport import TransportPool
 from gateway.runtime.breaker import BreakerBoard
@@ -26,10 +27,14 @@ __all__ = [
     "LinkedProvider",
     "LinkedRoute",
     "RuntimeGateway",
+    "UnavailableAdapter",
     "link_gateway",
     "link_provider",
     "link_route",
 ]
+
+
+_LOG = logging.getLogger("gw.link")
 
 
 class LinkError(Exception):
@@ -88,6 +93,40 @@ def _secret(
     return None
 
 
+class UnavailableAdapter:
+    """Stands in for a provider that cannot be called (missing secret, adapter not built in).
+
+    The gateway still starts and serves every other route; calls to this provider fail with a 503
+    that names the reason (never a secret), so fallback moves on to the next target.
+    """
+
+    def __init__(self, provider: str, reason: str) -> None:
+        self.provider = provider
+        self.reason = reason
+
+    def _error(self) -> UpstreamUnavailable:
+        error = UpstreamUnavailable(
+            f"provider `{self.provider}` is unavailable: {self.reason}", provider=self.provider, status=503
+        )
+        error.code = "provider_unavailable"
+        return error
+
+    async def chat(self, call: ProviderCall) -> ChatResult:
+        """Fail: the provider is unavailable."""
+        raise self._error()
+
+    async def chat_stream(self, call: ProviderCall) -> ChatStream:
+        """Fail: the provider is unavailable."""
+        raise self._error()
+
+    async def embed(self, call: ProviderCall) -> EmbeddingResult:
+        """Fail: the provider is unavailable."""
+        raise self._error()
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
 def link_provider(
     spec: ProviderSpec,
     pool: TransportPool,
@@ -95,29 +134,30 @@ def link_provider(
     env: Mapping[str, str],
     slots: Sequence[str] = (),
     problems: list[str],
-) -> LinkedProvider | None:
-    """Build a provider's adapter and resolve its secrets; append problems instead of raising."""
+) -> LinkedProvider:
+    """Build a provider's adapter and resolve its secrets; problems are appended, never raised.
+
+    A provider with a problem is linked to an `UnavailableAdapter` that names it.
+    """
     entry = REGISTRY.get(spec.type)
+    base_url = (spec.base_url or (entry.base_url if entry else None) or "").rstrip("/")
+    mine: list[str] = []
     if entry is None:
-        problems.append(f"provider `{spec.id}`: adapter type `{spec.type}` is not available in this build")
-        return None
-    base_url = (spec.base_url or entry.base_url or "").rstrip("/")
-    if not base_url:
-        problems.append(f"provider `{spec.id}`: type `{spec.type}` needs a base_url")
-        return None
+        mine.append(f"adapter type `{spec.type}` is not available in this build")
+    elif not base_url:
+        mine.append(f"type `{spec.type}` needs a base_url")
     headers: dict[str, str] = {}
     for name, value in spec.headers:
-        resolved = value if isinstance(value, str) else _secret(value, env, slots, problems)
+        resolved = value if isinstance(value, str) else _secret(value, env, slots, mine)
         if resolved is not None:
             headers[name.lower()] = resolved
-    transport = pool.get(f"{spec.type} {base_url}")
-    return LinkedProvider(
-        spec=spec,
-        adapter=entry.factory(spec, transport),
-        base_url=base_url,
-        api_key=_secret(spec.api_key, env, slots, problems),
-        headers=headers,
-    )
+    api_key = _secret(spec.api_key, env, slots, mine)
+    problems.extend(f"provider `{spec.id}`: {p}" for p in mine)
+    if entry is None or mine:
+        adapter: ProviderAdapter = UnavailableAdapter(spec.id, "; ".join(mine))
+    else:
+        adapter = entry.factory(spec, pool.get(f"{spec.type} {base_url}"))
+    return LinkedProvider(spec=spec, adapter=adapter, base_url=base_url, api_key=api_key, headers=headers)
 
 
 def _tables(
@@ -209,16 +249,14 @@ def link_gateway(
     breakers: BreakerBoard,
     env: Mapping[str, str] | None = None,
 ) -> RuntimeGateway:
-    """Link every provider and route; raise LinkError listing every problem."""
+    """Link every provider and route; providers that cannot be called are logged and answer 503."""
     env = os.environ if env is None else env
     problems: list[str] = []
-    providers: dict[str, LinkedProvider] = {}
-    for spec in compiled.providers:
-        linked = link_provider(spec, pool, env=env, problems=problems)
-        if linked is not None:
-            providers[spec.id] = linked
+    providers = {
+        spec.id: link_provider(spec, pool, env=env, problems=problems) for spec in compiled.providers
+    }
     if problems:
-        raise LinkError(problems)
+        _LOG.warning("some providers cannot be called: %s", "; ".join(problems))
     routes = {spec.id: link_route(spec, providers, compiled) for spec in compiled.routes}
     allowed = list(compiled.policy.allowed_custom_hosts)
     allowed += env.get("GW_ALLOWED_CUSTOM_HOSTS", "").split(",")

@@ -142,9 +142,9 @@ class RouteSelector:
         problems: list[str] = []
         providers: dict[str, LinkedProvider] = dict(self.gateway.providers)
         for spec in specs:
-            linked = link_provider(spec, self.gateway.pool, env=self._env, slots=secrets, problems=problems)
-            if linked is not None:
-                providers[spec.id] = linked
+            providers[spec.id] = link_provider(
+                spec, self.gateway.pool, env=self._env, slots=secrets, problems=problems
+            )
         if problems:
             raise ConfigHeaderError(
                 f"invalid x-portkey-config: {problems[0]}",

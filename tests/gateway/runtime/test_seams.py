@@ -242,3 +242,24 @@ async def test_stream_usage_is_settled_and_recorded_at_the_end(
     assert frames[-1] == b"data: [DONE]\n\n"
     assert limits.events[-1] == "settle:9"
     assert sink.rows[0].usage.total_tokens == 9
+
+
+async def test_provider_without_its_secret_answers_503_without_retrying(
+    upstream: FakeOpenAI, pool: TransportPool
+) -> None:
+    from compiler.specs import RetrySpec, SecretRef
+    from gateway.errors import UpstreamUnavailable
+
+    compiled = gateway(
+        [provider("up", upstream.url, api_key=SecretRef(env="GW_UNSET_KEY"))],
+        [route("chat", leaf("config", "up", retry=RetrySpec(attempts=3)))],
+    )
+    runtime = link_gateway(compiled, pool=pool, breakers=BreakerBoard(), env={})
+    parsed = parse_headers({"x-portkey-config": "chat"})
+    ctx = RequestContext(headers=parsed, params=dict(BODY))
+    with pytest.raises(UpstreamUnavailable) as info:
+        await Executor().run(runtime, runtime.routes["chat"], ctx, dict(BODY))
+    assert info.value.status == 503
+    assert "GW_UNSET_KEY" in info.value.message
+    assert len(ctx.attempts) == 1
+    assert upstream.requests == []
