@@ -4,7 +4,9 @@ Lookup is by the SHA-256 of the presented secret (an indexed equality that revea
 the secret), then the stored hash is compared with `hmac.compare_digest`. Verified keys are cached:
 for `fresh_s` seconds without asking the database (so revocation reaches every replica within that
 time), and for up to `stale_s` seconds while the database is unreachable, so an outage does not
-lock out known callers. Unknown secrets are never cached. Messages name the key id, never the secret.
+lock out known callers. A lookup gives up after `lookup_timeout_s` (a partitioned network hangs
+rather than fails), and after a failure the database is left alone for `retry_s` so requests are
+not each held up by it. Unknown secrets are never cached. Messages name the key id, never the secret.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from gateway.errors import AuthError, GatewayError
 from gateway.ports import VirtualKey
+from gateway.storage.deadline import Deadlines
 from gateway.storage.key_records import as_utc, key_state, virtual_key
 from gateway.storage.models import VirtualKeyRow
 from gateway.storage.tokens import KEY_PREFIX, hash_token, looks_like_token
@@ -60,6 +63,8 @@ class SqlKeyStore:
         fresh_s: float = 5.0,
         stale_s: float = 300.0,
         max_entries: int = 10_000,
+        lookup_timeout_s: float = 2.0,
+        retry_s: float = 1.0,
         clock: Callable[[], datetime] = _utcnow,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -69,7 +74,11 @@ class SqlKeyStore:
         self._max_entries = max_entries
         self._clock = clock
         self._monotonic = monotonic
+        self._lookup_timeout_s = lookup_timeout_s
+        self._retry_s = retry_s
         self._cache: dict[str, _Verified] = {}
+        self._down_until = 0.0
+        self._deadlines = Deadlines()
 
     async def authenticate(self, token: str) -> VirtualKey:
         """Return the key for a bearer secret, or raise AuthError (unknown, revoked, expired)."""
@@ -83,9 +92,12 @@ class SqlKeyStore:
         now = self._monotonic()
         if cached is not None and now - cached.verified_at < self._fresh_s:
             return self._usable(cached, digest)
+        if now < self._down_until:
+            return self._during_outage(cached, digest, now, None)
         try:
-            entry = await self._load(digest, now)
-        except SQLAlchemyError as exc:
+            entry = await self._deadlines.run(self._load(digest, now), self._lookup_timeout_s)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            self._down_until = self._monotonic() + self._retry_s
             return self._during_outage(cached, digest, now, exc)
         if entry is None:
             self._cache.pop(digest, None)
@@ -130,15 +142,17 @@ class SqlKeyStore:
         return entry.key
 
     def _during_outage(
-        self, cached: _Verified | None, digest: str, now: float, exc: SQLAlchemyError
+        self, cached: _Verified | None, digest: str, now: float, exc: BaseException | None
     ) -> VirtualKey:
+        error = "recent failure" if exc is None else type(exc).__name__
         if cached is not None and now - cached.verified_at < self._stale_s:
-            log.warning(
-                "key database unreachable; using the verified cache",
-                extra={"gw.key_id": cached.key.id, "gw.error": type(exc).__name__},
-            )
+            if exc is not None:
+                log.warning(
+                    "key database unreachable; using the verified cache",
+                    extra={"gw.key_id": cached.key.id, "gw.error": error},
+                )
             return self._usable(cached, digest)
-        log.error("key database unreachable; cannot authenticate", extra={"gw.error": type(exc).__name__})
+        log.error("key database unreachable; cannot authenticate", extra={"gw.error": error})
         raise KeyStoreUnavailable(
             "the key store is unreachable; retry shortly", code="key_store_unavailable"
         ) from None

@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.ports import UsageRecord
+from gateway.storage.deadline import Deadlines
 from gateway.storage.models import LedgerRow
 from gateway.storage.spool import Spool
 
@@ -104,6 +105,7 @@ class LedgerSink:
         self._closing = False
         self._degraded = False
         self._next_retry = 0.0
+        self._deadlines = Deadlines()
         self.stats = LedgerStats()
 
     def record(self, row: UsageRecord) -> None:
@@ -157,7 +159,7 @@ class LedgerSink:
         while self._pending:
             batch = self._take(self._batch_size)
             try:
-                await asyncio.wait_for(self._insert(batch), self._insert_timeout_s)
+                await self._deadlines.run(self._insert(batch), self._insert_timeout_s)
             except Exception as exc:
                 self._enter_degraded(exc)
                 await self._to_spool(batch + self._take())

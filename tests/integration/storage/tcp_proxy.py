@@ -1,7 +1,8 @@
 """A loopback TCP proxy that a test can stop (refusing and cutting connections) and start again.
 
 Standing between a client and PostgreSQL it makes the database unreachable without touching the
-shared cluster other tests use.
+shared cluster other tests use: `stop()` refuses (a stopped server), `blackhole()` accepts and then
+swallows every byte (a network partition: nothing fails, everything hangs).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class TcpProxy:
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._running = threading.Event()
+        self._blackholed = threading.Event()
         self._acceptor: threading.Thread | None = None
 
     def start(self) -> None:
@@ -40,6 +42,15 @@ class TcpProxy:
         self._acceptor.start()
         wait_port(self.port)
 
+    def blackhole(self) -> None:
+        """Keep accepting, but drop every byte in both directions from now on."""
+        self._blackholed.set()
+
+    def heal(self) -> None:
+        """End a blackhole; connections that lost bytes are reset, new ones work."""
+        self._blackholed.clear()
+        self._cut_all()
+
     def stop(self) -> None:
         """Stop listening and cut every open connection, as a dead database host would."""
         self._running.clear()
@@ -49,6 +60,9 @@ class TcpProxy:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+        self._cut_all()
+
+    def _cut_all(self) -> None:
         with self._lock:
             sockets, self._sockets = self._sockets, set()
         for sock in sockets:
@@ -64,6 +78,11 @@ class TcpProxy:
                 continue
             except OSError:
                 return
+            if self._blackholed.is_set():
+                with self._lock:
+                    self._sockets.add(client)
+                threading.Thread(target=self._pump, args=(client, None), daemon=True).start()
+                continue
             try:
                 upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
             except OSError:
@@ -76,13 +95,15 @@ class TcpProxy:
             for src, dst in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket | None) -> None:
         try:
             while data := src.recv(65536):
-                dst.sendall(data)
+                if dst is not None and not self._blackholed.is_set():
+                    dst.sendall(data)
         except OSError:
             pass
         finally:
             for sock in (src, dst):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
