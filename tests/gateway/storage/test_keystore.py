@@ -210,3 +210,28 @@ async def test_known_key_keeps_working_through_a_database_outage_for_a_bounded_t
     clock.advance(31)
     with pytest.raises(KeyStoreUnavailable):
         await store.authenticate(created.secret)
+
+
+async def test_after_a_failed_lookup_the_database_is_left_alone_for_retry_s(
+    engine: AsyncEngine, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = await KeyService(engine, clock=clock.wall).create(NewKey(name="t"))
+    store = SqlKeyStore(engine, fresh_s=1.0, retry_s=2.0, clock=clock.wall, monotonic=clock.monotonic)
+    await store.authenticate(created.secret)
+    lookups = 0
+    real_load = store._load
+
+    async def failing_load(digest: str, now: float) -> None:
+        nonlocal lookups
+        lookups += 1
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(store, "_load", failing_load)
+    clock.advance(1.5)
+    await store.authenticate(created.secret)  # fails over to the cache, starts the back-off
+    clock.advance(1.0)
+    await store.authenticate(created.secret)  # inside retry_s: no lookup at all
+    assert lookups == 1
+    clock.advance(1.5)
+    monkeypatch.setattr(store, "_load", real_load)
+    assert (await store.authenticate(created.secret)).id == created.key.id
