@@ -420,7 +420,7 @@ _ENCODER = msgspec.json.Encoder(order="deterministic")
 def _strip_sources(value: Any) -> Any:  # Any: walks msgspec.to_builtins output
     if isinstance(value, dict):
         return {k: _strip_sources(v) for k, v in value.items() if k != "source" and k != "content_hash"}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):  # to_builtins keeps tuples as tuples
         return [_strip_sources(v) for v in value]
     return value
 
