@@ -107,3 +107,10 @@ class BudgetPeriodStore:
             )
             for r in sorted(rows, key=lambda r: str(r["scope_key"]))
         ]
+
+    async def spends(self, start: str) -> list[tuple[str, float]]:
+        """(scope key, spent USD) for every scope in the period starting on `start`.
+
+        The shape `gateway.limits`' `BudgetLimiter.restore` takes to rebuild counters after a restart.
+        """
+        return [(spend.scope_key, spend.spent_usd) for spend in await self.list_period(start)]

@@ -34,6 +34,7 @@ async def test_additions_accumulate_per_scope_and_period(engine: AsyncEngine) ->
     assert (spend.spent_usd, spend.reserved_usd) == (2.0, 0.5)
     assert (await store.get("budget:b1:key:nobody", "2026-11-01")).spent_usd == 0.0
     assert [s.scope_key for s in await store.list_period("2026-12-01")] == ["budget:b1:key:key_a"]
+    assert await store.spends("2026-12-01") == [("budget:b1:key:key_a", 9.0)]
 
 
 async def test_concurrent_additions_lose_no_update(engine: AsyncEngine) -> None:
