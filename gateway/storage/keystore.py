@@ -154,5 +154,7 @@ class SqlKeyStore:
             return self._usable(cached, digest)
         log.error("key database unreachable; cannot authenticate", extra={"gw.error": error})
         raise KeyStoreUnavailable(
-            "the key store is unreachable; retry shortly", code="key_store_unavailable"
+            "the key store is unreachable; retry shortly",
+            code="key_store_unavailable",
+            headers={"Retry-After": str(max(1, round(self._retry_s)))},
         ) from None

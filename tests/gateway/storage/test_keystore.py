@@ -206,7 +206,7 @@ async def test_known_key_keeps_working_through_a_database_outage_for_a_bounded_t
     assert (await store.authenticate(created.secret)).id == created.key.id
     with pytest.raises(KeyStoreUnavailable) as info:
         await store.authenticate(other.secret)
-    assert info.value.status == 503
+    assert info.value.status == 503 and info.value.headers == {"Retry-After": "1"}
     clock.advance(31)
     with pytest.raises(KeyStoreUnavailable):
         await store.authenticate(created.secret)
