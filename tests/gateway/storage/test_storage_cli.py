@@ -162,3 +162,15 @@ def test_bad_create_options_fail_with_a_message(
     gw("db", "upgrade", "--database-url", url)
     assert gw("keys", "create", "--name", "x", *option, "--database-url", url) == 1
     assert message in capsys.readouterr().err
+
+
+def test_the_gw_entry_point_reaches_the_storage_commands(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gateway.cli.main import main
+
+    assert main(["db", "upgrade", "--database-url", url]) == 0
+    assert main(["keys", "create", "--name", "e2e", "--format", "secret", "--database-url", url]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("gw-")
+    assert main(["usage", "report", "--format", "json", "--database-url", url]) == 0
+    assert json.loads(capsys.readouterr().out)["total"]["requests"] == 0
