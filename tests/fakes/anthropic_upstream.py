@@ -114,6 +114,19 @@ class FakeAnthropic(LoopbackServer):
     def add_routes(self, app: web.Application) -> None:
         """Register `/v1/messages`."""
         app.router.add_post("/v1/messages", self._messages)
+        app.router.add_post("/v1/messages/count_tokens", self._count_tokens)
+
+    async def _count_tokens(self, request: web.Request) -> web.Response:
+        body = await self.record(request)
+        if isinstance(body, dict) and "max_tokens" in body:
+            return web.json_response(
+                anthropic_error(400, "max_tokens: Extra inputs are not permitted"), status=400
+            )
+        refused = validate(request.headers, {**body, "max_tokens": 1} if isinstance(body, dict) else body)
+        if refused:
+            return web.json_response(anthropic_error(*refused), status=refused[0])
+        words = len(msgspec.json.encode(body["messages"]).split()) + len(str(body.get("system", "")).split())
+        return web.json_response({"input_tokens": words})
 
     async def _messages(self, request: web.Request) -> web.StreamResponse:
         body = await self.record(request)

@@ -16,7 +16,7 @@ from gateway.providers.anthropic.translate import (
     parse_error,
     surfaced_headers,
 )
-from gateway.providers.anthropic.wire import ANTHROPIC_VERSION, MessagesResponse
+from gateway.providers.anthropic.wire import ANTHROPIC_VERSION, MessagesResponse, TokenCount
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
 from gateway.providers.translated_stream import open_translated
 from gateway.providers.transport import HttpTransport, UpstreamReply, iter_sse_data, retry_after_seconds
@@ -27,6 +27,8 @@ DEFAULT_BASE_URL = "https://api.anthropic.com/v1"
 
 _ENCODE = msgspec.json.Encoder()
 _DECODE_MESSAGE = msgspec.json.Decoder(MessagesResponse)
+_DECODE_COUNT = msgspec.json.Decoder(TokenCount)
+_COUNTED = ("model", "messages", "system", "tools", "tool_choice")
 
 
 def messages_url(base_url: str) -> str:
@@ -101,6 +103,26 @@ class AnthropicAdapter:
             close=upstream.aclose,
             provider=call.provider_id,
         )
+
+    async def count_tokens(self, call: ProviderCall) -> int:
+        """Count a request's input tokens with `/v1/messages/count_tokens` (the front door's count_tokens)."""
+        body, _ = build_request(call.body, strict=True)
+        request = {k: body[k] for k in _COUNTED if k in body}
+        reply = await self._transport.send(
+            messages_url(call.base_url) + "/count_tokens",
+            _ENCODE.encode(request),
+            _headers(call),
+            timeout_s=call.timeout_s,
+            provider=call.provider_id,
+        )
+        if not reply.ok:
+            raise _error(reply.status, reply.body, reply.headers, call)
+        try:
+            return _DECODE_COUNT.decode(reply.body).input_tokens
+        except msgspec.DecodeError:
+            raise UpstreamUnavailable(
+                "anthropic sent an unreadable token count", provider=call.provider_id
+            ) from None
 
     async def embed(self, call: ProviderCall) -> EmbeddingResult:
         """Refuse: Anthropic has no embeddings API."""

@@ -21,6 +21,7 @@ __all__ = [
     "MessagesResponse",
     "ResponseBlock",
     "TextBlock",
+    "TokenCount",
     "Tool",
     "ToolChoice",
     "ToolResultBlock",
@@ -149,6 +150,12 @@ class MessagesResponse(msgspec.Struct, kw_only=True):
     stop_reason: str | None = None
     stop_sequence: str | None = None
     usage: WireUsage = msgspec.field(default_factory=WireUsage)
+
+
+class TokenCount(msgspec.Struct, kw_only=True):
+    """Answer of `POST /v1/messages/count_tokens`."""
+
+    input_tokens: int
 
 
 class ErrorDetail(msgspec.Struct, kw_only=True):

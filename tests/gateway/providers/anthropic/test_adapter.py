@@ -183,3 +183,18 @@ async def test_embeddings_are_refused_as_unsupported(
 ) -> None:
     with pytest.raises(RequestError):
         await adapter.embed(call(upstream, {"model": "claude", "input": "x"}))
+
+
+async def test_count_tokens_sends_only_counted_fields(
+    adapter: AnthropicAdapter, upstream: FakeAnthropic
+) -> None:
+    body = {
+        **HELLO,
+        "messages": [{"role": "system", "content": "Be kind."}, *HELLO["messages"]],
+        "temperature": 0.5,
+    }
+    count = await adapter.count_tokens(call(upstream, body))
+    sent = upstream.requests[-1]
+    assert sent.path == "/v1/messages/count_tokens"
+    assert set(sent.body) == {"model", "messages", "system"}
+    assert count > 0
