@@ -174,9 +174,16 @@ class LedgerSink:
         return batch
 
     async def _to_spool(self, rows: list[Columns]) -> None:
-        if rows:
+        if not rows:
+            return
+        try:
             await asyncio.to_thread(self._spool.append, rows)
-            self.stats.spooled += len(rows)
+        except OSError:
+            # Disk full or unwritable: keep the rows in memory (first in line) for the next attempt.
+            self._pending[:0] = rows
+            self.stats.pending = len(self._pending)
+            raise
+        self.stats.spooled += len(rows)
 
     def _enter_degraded(self, exc: BaseException) -> None:
         self.stats.failures += 1

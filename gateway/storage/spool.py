@@ -37,7 +37,7 @@ class Spool:
         """Whether anything waits to be replayed."""
         try:
             return self.path.stat().st_size > 0
-        except FileNotFoundError:
+        except OSError:  # missing, or its directory is unusable: nothing can be waiting there
             return False
 
     @contextlib.contextmanager

@@ -155,3 +155,21 @@ async def test_spool_lines_are_plain_json_with_the_row_id(engine: AsyncEngine, t
     line = json.loads(spool.read_text())
     assert line["trace_id"] == "trace-7" and len(line["id"]) == 36
     assert line["reasoning_tokens"] == 7 and line["cost_usd"] == 0.001
+
+
+async def test_rows_stay_in_memory_when_the_spool_cannot_be_written_either(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the spool directory should be")
+    await set_table_reachable(engine, False)
+    sink = LedgerSink(engine, blocked / "spool.jsonl", flush_interval_s=0.05, retry_interval_s=0.05)
+    await sink.start()
+    for n in range(5):
+        sink.record(usage_row(n))
+    await wait_until(lambda: sink.stats.failures >= 2)
+    assert sink.stats.pending == 5 and sink.stats.spooled == 0
+    await set_table_reachable(engine, True)
+    await wait_until(lambda: sink.stats.inserted == 5)
+    await sink.aclose()
+    assert await count_rows(engine) == (5, 5)
