@@ -142,7 +142,18 @@ class GatewayResponseCache:
         return CacheLookup(status="SEMANTIC MISS")
 
     async def store(self, request: CacheRequest, response: dict[str, Any]) -> None:  # Any: OpenAI JSON
-        """Store a successful, complete response (anything else is ignored); never raises."""
+        """Store a successful, complete response (anything else is ignored); never raises.
+
+        It waits for the semantic row to be written (a few ms): callers that must not wait run it as
+        a task.
+        """
+        try:
+            await self._store(request, response)
+        except Exception as exc:  # the cache must never fail a request
+            _log.warning("response cache store failed (%s)", type(exc).__name__)
+            self.counters.error("store")
+
+    async def _store(self, request: CacheRequest, response: dict[str, Any]) -> None:  # Any: OpenAI JSON
         if not is_complete_response(response):
             return
         try:

@@ -50,7 +50,7 @@ class SemanticIndex:
         index_after: int = 50_000,
         optimize_every: int = 1_000,
         candidates: int = 4,
-        nprobes: int = 10,
+        nprobes: int = 8,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.uri = uri
@@ -161,7 +161,7 @@ class SemanticIndex:
         self._table.optimize()
 
     def _build_indexes(self) -> None:
-        partitions = max(16, int(math.sqrt(self._rows)))
+        partitions = max(16, int(math.sqrt(self._rows) / 3))
         _log.info("building IVF index on %d semantic cache rows (%d partitions)", self._rows, partitions)
         from lancedb.index import BTree, IvfFlat
 
