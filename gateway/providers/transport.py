@@ -31,6 +31,7 @@ __all__ = [
     "TransportPool",
     "UpstreamReply",
     "UpstreamStream",
+    "iter_sse_batches",
     "iter_sse_data",
     "retry_after_seconds",
 ]
@@ -149,9 +150,12 @@ class HttpTransport:
     ) -> UpstreamStream:
         """POST `body` and return once the status and headers arrived (within `timeout_s`)."""
         session = self._client()
+        idle = idle_timeout_s if idle_timeout_s is not None else timeout_s
         try:
             async with asyncio.timeout(timeout_s):
-                resp = await session.post(url, data=body, headers=headers)
+                resp = await session.post(
+                    url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=None, sock_read=idle)
+                )
         except TimeoutError:
             raise UpstreamTimeout(_timeout_message(timeout_s), provider=provider) from None
         except _CLIENT_ERRORS as exc:
@@ -161,7 +165,7 @@ class HttpTransport:
             headers=resp.headers,
             response=resp,
             provider=provider,
-            idle_timeout_s=idle_timeout_s if idle_timeout_s is not None else timeout_s,
+            idle_timeout_s=idle,
         )
 
     async def aclose(self) -> None:
@@ -192,47 +196,61 @@ class TransportPool:
             await transport.aclose()
 
 
-async def _next_line(stream: UpstreamStream) -> bytes:
-    content = stream.response.content
-    if stream.idle_timeout_s is None:
-        return await content.readline()
-    async with asyncio.timeout(stream.idle_timeout_s):
-        return await content.readline()
+def _split_events(buffer: bytes, parts: list[bytes]) -> tuple[list[bytes], bytes, bool]:
+    """Cut complete SSE events out of `buffer`; return their data, the unparsed rest and whether `[DONE]`."""
+    out: list[bytes] = []
+    *lines, rest = buffer.split(b"\n")
+    for raw in lines:
+        line = raw[:-1] if raw.endswith(b"\r") else raw
+        if line:
+            if line.startswith(b"data:"):
+                parts.append(line[6:] if line[5:6] == b" " else line[5:])
+            continue
+        if not parts:
+            continue
+        data = b"\n".join(parts)
+        parts.clear()
+        if data == b"[DONE]":
+            return out, b"", True
+        out.append(data)
+    return out, rest, False
 
 
-async def iter_sse_data(stream: UpstreamStream) -> AsyncIterator[bytes]:
-    """Yield the `data:` payload of each server-sent event until `[DONE]` or a clean end of stream.
+async def iter_sse_batches(stream: UpstreamStream) -> AsyncIterator[list[bytes]]:
+    """Yield the `data:` payloads of server-sent events, batched by network read, until `[DONE]`.
 
-    A connection that drops, stalls longer than the idle timeout or ends in the middle of an event
-    raises `StreamBroken`; comments, `event:`, `id:` and `retry:` fields are ignored.
+    Batching lets the gateway forward every event that arrived together in one write, without ever
+    holding back an event that has arrived. A connection that drops, stalls longer than the idle
+    timeout or ends in the middle of an event raises `StreamBroken`; comments, `event:`, `id:` and
+    `retry:` fields are ignored.
     """
+    content = stream.response.content
     parts: list[bytes] = []
+    buffer = b""
     try:
         while True:
             try:
-                line = await _next_line(stream)
-            except TimeoutError:
-                raise StreamBroken(f"{stream.provider} stream stalled") from None
+                data = await content.readany()
             except _CLIENT_ERRORS as exc:
                 raise StreamBroken(f"{stream.provider} stream broke: {type(exc).__name__}") from None
-            if not line:
-                if parts:
+            if not data:
+                if parts or buffer.strip():
                     raise StreamBroken(f"{stream.provider} stream ended inside an event")
                 return
-            line = line.rstrip(b"\r\n")
-            if line:
-                if line.startswith(b"data:"):
-                    parts.append(line[6:] if line[5:6] == b" " else line[5:])
-                continue
-            if not parts:
-                continue
-            data = b"\n".join(parts)
-            parts = []
-            if data == b"[DONE]":
+            events, buffer, done = _split_events(buffer + data, parts)
+            if events:
+                yield events
+            if done:
                 return
-            yield data
     finally:
         await stream.aclose()
+
+
+async def iter_sse_data(stream: UpstreamStream) -> AsyncIterator[bytes]:
+    """Yield the `data:` payload of each server-sent event until `[DONE]` or a clean end of stream."""
+    async for batch in iter_sse_batches(stream):
+        for payload in batch:
+            yield payload
 
 
 def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:

@@ -56,8 +56,9 @@ class StreamStart:
     """A committed stream: its first chunk already read, the rest still upstream."""
 
     stream: ChatStream
-    first: bytes
-    rest: AsyncIterator[bytes]
+    first: list[bytes]
+    """The first chunk payloads (those that arrived together with the first one)."""
+    rest: AsyncIterator[list[bytes]]
     request: dict[str, Any] = field(default_factory=dict)  # Any: OpenAI request JSON as sent
     filter: StreamFilter | None = None
     reservation: Reservation | None = None
@@ -357,8 +358,22 @@ async def _legacy_completion(provider: LinkedProvider, ctx: RequestContext, call
     return result
 
 
+async def _singles(stream: ChatStream) -> AsyncIterator[list[bytes]]:
+    async for payload in stream:
+        yield [payload]
+
+
+def _batches(stream: ChatStream) -> AsyncIterator[list[bytes]]:
+    """Payloads grouped by arrival when the adapter offers it (`batches()`), else one by one."""
+    batches = getattr(stream, "batches", None)
+    if batches is not None:
+        grouped: AsyncIterator[list[bytes]] = batches()
+        return grouped
+    return _singles(stream)
+
+
 async def _peek(stream: ChatStream, call: ProviderCall) -> StreamStart:
-    rest = aiter(stream)
+    rest = _batches(stream)
     try:
         async with asyncio.timeout(call.timeout_s):
             first = await anext(rest)

@@ -52,27 +52,29 @@ def _denied(ctx: RequestContext, step: StreamStep) -> GuardrailDenied | None:
     )
 
 
-async def _payloads(start: StreamStart) -> AsyncIterator[bytes]:
+async def _batches(start: StreamStart) -> AsyncIterator[list[bytes]]:
     yield start.first
-    async for payload in start.rest:
-        yield payload
+    async for batch in start.rest:
+        yield batch
 
 
 async def _frames(start: StreamStart, ctx: RequestContext) -> AsyncIterator[bytes]:
     """Frames for the client; raises GuardrailDenied or StreamBroken to end with an error event."""
     flt = start.filter
     if flt is None:
-        async for payload in _payloads(start):
-            yield _frame(payload)
+        # Everything that arrived together is written together: one send per upstream read.
+        async for batch in _batches(start):
+            yield b"".join(b"data: " + payload + b"\n\n" for payload in batch)
         return
-    async for payload in _payloads(start):
-        chunk: Any = _DECODER.decode(payload)  # Any: OpenAI chunk JSON
-        step = flt.feed(chunk)
-        for frame in _emit(step):
-            yield frame
-        denied = _denied(ctx, step)
-        if denied is not None:
-            raise denied
+    async for batch in _batches(start):
+        for payload in batch:
+            chunk: Any = _DECODER.decode(payload)  # Any: OpenAI chunk JSON
+            step = flt.feed(chunk)
+            for frame in _emit(step):
+                yield frame
+            denied = _denied(ctx, step)
+            if denied is not None:
+                raise denied
     step, _outcome = flt.finish()
     for frame in _emit(step):
         yield frame

@@ -11,7 +11,7 @@ from compiler.specs import ProviderSpec
 from gateway.errors import StreamBroken
 from gateway.providers.base import ChatResult, EmbeddingResult, ProviderCall
 from gateway.providers.openai.translate import decode_object, error_from_reply, surfaced_headers, usage_from
-from gateway.providers.transport import HttpTransport, UpstreamStream, iter_sse_data
+from gateway.providers.transport import HttpTransport, UpstreamStream, iter_sse_batches
 from gateway.usage import Usage
 
 __all__ = ["OpenAIAdapter", "OpenAIStream"]
@@ -35,22 +35,32 @@ class OpenAIStream:
         return self._usage
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iterate()
+        return self._flat()
 
-    async def _iterate(self) -> AsyncIterator[bytes]:
-        async for payload in iter_sse_data(self._upstream):
-            # Cheap byte tests first: only chunks that carry usage or an error are decoded.
-            if b'"usage":{' in payload or b'"usage": {' in payload:
-                chunk = decode_object(payload)
-                self._usage = usage_from(chunk)
-                if self._hide_usage_chunk and chunk is not None and not chunk.get("choices"):
-                    continue
-            elif payload.startswith(b'{"error"'):
-                chunk = decode_object(payload) or {}
-                error = chunk.get("error")
-                message = error.get("message") if isinstance(error, dict) else None
-                raise StreamBroken(f"{self._provider} stream error: {message or 'unknown'}")
-            yield payload
+    async def _flat(self) -> AsyncIterator[bytes]:
+        async for batch in self.batches():
+            for payload in batch:
+                yield payload
+
+    async def batches(self) -> AsyncIterator[list[bytes]]:
+        """Chunk payloads grouped as they arrived from the network (the gateway writes each group once)."""
+        async for batch in iter_sse_batches(self._upstream):
+            out = [payload for payload in batch if self._keep(payload)]
+            if out:
+                yield out
+
+    def _keep(self, payload: bytes) -> bool:
+        # Cheap byte tests first: only chunks that carry usage or an error are decoded.
+        if b'"usage":{' in payload or b'"usage": {' in payload:
+            chunk = decode_object(payload)
+            self._usage = usage_from(chunk)
+            return not (self._hide_usage_chunk and chunk is not None and not chunk.get("choices"))
+        if payload.startswith(b'{"error"'):
+            chunk = decode_object(payload) or {}
+            error = chunk.get("error")
+            message = error.get("message") if isinstance(error, dict) else None
+            raise StreamBroken(f"{self._provider} stream error: {message or 'unknown'}")
+        return True
 
     async def aclose(self) -> None:
         """Release the upstream connection."""

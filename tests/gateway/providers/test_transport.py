@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from gateway.errors import StreamBroken, UpstreamTimeout, UpstreamUnavailable
-from gateway.providers.transport import HttpTransport, iter_sse_data, retry_after_seconds
+from gateway.providers.transport import HttpTransport, iter_sse_batches, iter_sse_data, retry_after_seconds
 from tests.fakes.openai_upstream import FakeOpenAI, Reply
 from tests.services import free_port
 
@@ -115,3 +115,30 @@ def test_retry_after_reads_every_header_form(headers: dict[str, str], expected: 
 
 def test_retry_after_accepts_http_dates() -> None:
     assert retry_after_seconds({"retry-after": "Thu, 01 Jan 1970 00:00:10 GMT"}, now=4.0) == 6.0
+
+
+async def test_stalled_stream_raises_stream_broken(upstream: FakeOpenAI) -> None:
+    upstream.script(Reply(chunk_delay_s=1.0))
+    transport = HttpTransport()
+    try:
+        stream = await transport.open_stream(
+            upstream.url + "/chat/completions", _body(True), {}, timeout_s=5, provider="p", idle_timeout_s=0.2
+        )
+        with pytest.raises(StreamBroken):
+            async for _ in iter_sse_data(stream):
+                pass
+    finally:
+        await transport.aclose()
+
+
+async def test_events_arriving_together_come_as_one_batch(upstream: FakeOpenAI) -> None:
+    transport = HttpTransport()
+    try:
+        stream = await transport.open_stream(
+            upstream.url + "/chat/completions", _body(True), {}, timeout_s=5, provider="p"
+        )
+        batches = [batch async for batch in iter_sse_batches(stream)]
+    finally:
+        await transport.aclose()
+    assert sum(len(b) for b in batches) == 5  # role, 3 words, finish
+    assert len(batches) < 5

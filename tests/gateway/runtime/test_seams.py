@@ -263,3 +263,39 @@ async def test_provider_without_its_secret_answers_503_without_retrying(
     assert "GW_UNSET_KEY" in info.value.message
     assert len(ctx.attempts) == 1
     assert upstream.requests == []
+
+
+class DenyAfterFirst:
+    """A stream filter that lets the first chunk through and then denies."""
+
+    def __init__(self) -> None:
+        self.fed = 0
+
+    def feed(self, chunk: dict[str, Any]) -> Any:
+        from gateway.ports import StreamStep
+
+        self.fed += 1
+        if self.fed == 1:
+            return StreamStep(emit=[chunk])
+        return StreamStep(deny=GuardrailOutcome(verdict="deny", hook_results=[{"id": "safety"}]))
+
+    def finish(self) -> Any:
+        from gateway.ports import StreamStep
+
+        return StreamStep(), GuardrailOutcome()
+
+
+class StreamGuards(Guards):
+    def stream_filter(
+        self, ids: tuple[str, ...], request: dict[str, Any], ctx: CheckContext
+    ) -> StreamFilter | None:
+        return DenyAfterFirst()
+
+
+async def test_stream_guardrail_deny_ends_with_a_446_event(upstream: FakeOpenAI, pool: TransportPool) -> None:
+    components = Components(guardrails=StreamGuards())
+    ctx, start = await _run(upstream, pool, components, body={**BODY, "stream": True})
+    frames = [frame async for frame in sse_events(start, ctx, components)]
+    assert len(frames) == 2
+    assert b'"type":"hooks_failed"' in frames[-1]
+    assert b"[DONE]" not in b"".join(frames)

@@ -1,0 +1,246 @@
+"""Gateway overhead: direct-to-upstream vs through gw, in the same run, at several concurrencies.
+
+Layout on the 2-core machine (issue 3): gw (one worker) pinned to core 0; the fake upstream and the
+load generator pinned to core 1. For each concurrency (1, 8, 32, 64) and mode (JSON, SSE) it runs the
+load generator against the fake upstream directly, then through gw, and records requests/s, p50/p99
+latency, the added latency, gw's CPU time per request and its RSS. Results go to bench/results/ as JSON
+and Markdown.
+
+    python bench/overhead.py                      # full run (quiet machine!)
+    python bench/overhead.py --quick              # smoke: short runs, concurrency 1 and 32
+    python bench/overhead.py --workers 2 --no-pin # scaling run, gw on both cores
+    python bench/overhead.py --server granian     # compare ASGI servers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(port: int, path: str = "/health", timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                conn.sendall(f"GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".encode())
+                if conn.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing healthy on port {port}")
+
+
+def tree(pid: int) -> list[int]:
+    """pid and all its descendants (uvicorn/granian workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(children.get(current, []))
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / CLK_TCK
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total / 1024, 1)
+
+
+def pinned(cmd: list[str], cores: str | None) -> list[str]:
+    return ["taskset", "-c", cores, *cmd] if cores else cmd
+
+
+def write_config(directory: Path, upstream_port: int) -> None:
+    (directory / "providers.yaml").write_text(
+        f"kind: provider\nid: bench\ntype: openai-compatible\nbase_url: http://127.0.0.1:{upstream_port}/v1\n"
+    )
+    (directory / "routes.yaml").write_text("kind: route\nid: bench\nprovider: bench\n")
+
+
+def loadgen(
+    url: str, concurrency: int, duration: float, stream: bool, cores: str | None, via_gw: bool
+) -> dict:
+    cmd = [sys.executable, str(ROOT / "bench" / "loadgen.py"), url, "--concurrency", str(concurrency)]
+    cmd += ["--duration", str(duration)]
+    if stream:
+        cmd.append("--stream")
+    if via_gw:
+        cmd += ["--header", "x-portkey-config:bench"]
+    out = subprocess.run(pinned(cmd, cores), capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(args: argparse.Namespace, gw_port: int, up_port: int, gw_pid: int) -> list[dict]:
+    rows = []
+    side = None if args.no_pin else "1"
+    for stream in (False, True):
+        for concurrency in args.concurrency:
+            direct = loadgen(
+                f"http://127.0.0.1:{up_port}/v1/chat/completions",
+                concurrency,
+                args.duration,
+                stream,
+                side,
+                False,
+            )
+            pids = tree(gw_pid)
+            cpu_before = cpu_seconds(pids)
+            through = loadgen(
+                f"http://127.0.0.1:{gw_port}/v1/chat/completions",
+                concurrency,
+                args.duration,
+                stream,
+                side,
+                True,
+            )
+            cpu = cpu_seconds(tree(gw_pid)) - cpu_before
+            total = through["requests"] + through["errors"]
+            row = {
+                "mode": "stream" if stream else "json",
+                "concurrency": concurrency,
+                "direct": direct,
+                "gw": through,
+                "added_p50_ms": round(through["p50_ms"] - direct["p50_ms"], 3),
+                "added_p99_ms": round(through["p99_ms"] - direct["p99_ms"], 3),
+                "gw_cpu_ms_per_request": round(cpu * 1000 / total, 3) if total else None,
+                "gw_rss_mb": rss_mb(tree(gw_pid)),
+            }
+            print(
+                json.dumps(
+                    {
+                        k: row[k]
+                        for k in ("mode", "concurrency", "added_p50_ms", "gw_cpu_ms_per_request", "gw_rss_mb")
+                    }
+                    | {"gw_rps": through["rps"], "direct_rps": direct["rps"], "errors": through["errors"]}
+                ),
+                flush=True,
+            )
+            rows.append(row)
+    return rows
+
+
+def markdown(meta: dict, rows: list[dict]) -> str:
+    title = f"server {meta['server']}, workers {meta['workers']}, load {meta['loadavg']}"
+    lines = [
+        f"# gw overhead — {meta['started']} — {title}",
+        "",
+        "| mode | conc | direct rps | gw rps | direct p50 | gw p50 | added p50 | gw p99 | CPU/req "
+        "| RSS | err |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        d, g = r["direct"], r["gw"]
+        cells = [r["mode"], r["concurrency"], d["rps"], g["rps"], f"{d['p50_ms']} ms", f"{g['p50_ms']} ms"]
+        cells += [f"{r['added_p50_ms']} ms", f"{g['p99_ms']} ms", f"{r['gw_cpu_ms_per_request']} ms"]
+        cells += [f"{r['gw_rss_mb']} MB", g["errors"]]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
+    parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 s, concurrency 1 and 32")
+    parser.add_argument("--tag", default="")
+    args = parser.parse_args()
+    if args.quick:
+        args.duration, args.concurrency = 2.0, [1, 32]
+    up_port, gw_port = free_port(), free_port()
+    procs: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        write_config(Path(tmp), up_port)
+        try:
+            upstream = [sys.executable, str(ROOT / "bench" / "fake_upstream.py"), "--port", str(up_port)]
+            procs.append(subprocess.Popen(pinned(upstream, None if args.no_pin else "1")))
+            gw = [
+                sys.executable,
+                "-m",
+                "gateway.cli.main",
+                "serve",
+                "--config-dir",
+                tmp,
+                "--port",
+                str(gw_port),
+            ]
+            gw += ["--workers", str(args.workers), "--server", args.server, "--no-watch"]
+            env = {**os.environ, "GW_LOG_LEVEL": os.environ.get("GW_LOG_LEVEL", "info")}
+            procs.append(
+                subprocess.Popen(pinned(gw, None if args.no_pin else "0"), env=env, stderr=subprocess.DEVNULL)
+            )
+            time.sleep(0.5)
+            wait_http(gw_port, "/ready")
+            meta = {
+                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "server": args.server,
+                "workers": args.workers,
+                "duration_s": args.duration,
+                "pinned": not args.no_pin,
+                "loadavg": os.getloadavg()[0],
+                "cpus": os.cpu_count(),
+            }
+            rows = measure(args, gw_port, up_port, procs[1].pid)
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(10)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"overhead-{args.server}-w{args.workers}{'-quick' if args.quick else ''}{args.tag}"
+    (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown(meta, rows))
+    print(markdown(meta, rows))
+
+
+if __name__ == "__main__":
+    main()
