@@ -9,13 +9,9 @@ import msgspec
 
 from compiler.specs import ProviderSpec
 from gateway.errors import RequestError, UpstreamError, UpstreamUnavailable
+from gateway.providers.anthropic.response import chat_completion, parse_error, surfaced_headers
 from gateway.providers.anthropic.stream import AnthropicStreamTranslator
-from gateway.providers.anthropic.translate import (
-    build_request,
-    chat_completion,
-    parse_error,
-    surfaced_headers,
-)
+from gateway.providers.anthropic.translate import build_request
 from gateway.providers.anthropic.wire import ANTHROPIC_VERSION, MessagesResponse, TokenCount
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
 from gateway.providers.translated_stream import open_translated

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from gateway.errors import StreamBroken, UpstreamError
-from gateway.providers.anthropic.translate import FINISH_REASONS, usage_from_wire
+from gateway.providers.anthropic.response import FINISH_REASONS, usage_from_wire
 from gateway.providers.anthropic.wire import WireUsage
 from gateway.providers.translated_stream import chunk
 from gateway.usage import Usage

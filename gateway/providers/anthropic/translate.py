@@ -1,10 +1,8 @@
-"""Pure translation between OpenAI chat requests/responses and Anthropic's Messages API.
+"""Pure translation of OpenAI chat requests into Anthropic Messages API bodies.
 
-Requests: system/developer messages are lifted into `system`; tool results become `tool_result` blocks in
+System/developer messages are lifted into `system`; tool results become `tool_result` blocks in
 a user turn (ids kept); consecutive same-role turns are merged (Anthropic demands alternation);
-`max_tokens` defaults to `DEFAULT_MAX_TOKENS`. Responses: text and `tool_use` blocks become `content` and
-`tool_calls`; `stop_reason` maps to `finish_reason`; usage is normalised (Anthropic's `input_tokens`
-excludes cache reads and writes, our `prompt_tokens` is the sum).
+`max_tokens` defaults to `DEFAULT_MAX_TOKENS`.
 """
 
 from __future__ import annotations
@@ -14,14 +12,12 @@ from typing import Any
 
 import msgspec
 
-from gateway.errors import RequestError, UpstreamError
+from gateway.errors import RequestError
 from gateway.providers.anthropic.wire import (
     Base64Source,
-    ErrorBody,
     ImageBlock,
     Message,
     MessagesRequest,
-    MessagesResponse,
     RequestBlock,
     TextBlock,
     Tool,
@@ -29,33 +25,14 @@ from gateway.providers.anthropic.wire import (
     ToolResultBlock,
     ToolUseBlock,
     UrlSource,
-    WireUsage,
 )
 from gateway.providers.compliance import ParamPlan, plan_params
-from gateway.usage import Usage
 
-__all__ = [
-    "DEFAULT_MAX_TOKENS",
-    "FINISH_REASONS",
-    "build_request",
-    "chat_completion",
-    "image_block",
-    "parse_error",
-    "surfaced_headers",
-    "usage_from_wire",
-]
+__all__ = ["DEFAULT_MAX_TOKENS", "build_request", "image_block"]
 
 DEFAULT_MAX_TOKENS = 4096
 """`max_tokens` sent when the client gave none (Anthropic requires it; Portkey forwards and gets a 400)."""
 
-FINISH_REASONS: Mapping[str, str] = {
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "max_tokens": "length",
-    "tool_use": "tool_calls",
-    "pause_turn": "stop",
-    "refusal": "content_filter",
-}
 
 _TRANSLATED = [
     "model",
@@ -82,7 +59,6 @@ _REFUSED = {
     "top_logprobs": lambda v: None if not v else "Anthropic does not return log probabilities",
 }
 
-_DECODE_ERROR = msgspec.json.Decoder(ErrorBody)
 _JSON = msgspec.json.Decoder()
 
 
@@ -241,100 +217,3 @@ def _tool_choice(raw: Any, parallel: Any) -> ToolChoice | None:  # Any: client J
             "`tool_choice` must be auto, none, required or a named function", param="tool_choice"
         )
     return ToolChoice(type="tool", name=name, disable_parallel_tool_use=no_parallel)
-
-
-def usage_from_wire(usage: WireUsage) -> Usage:
-    """Normalise Anthropic usage: prompt tokens include cache reads and cache writes."""
-    read = usage.cache_read_input_tokens or 0
-    write = usage.cache_creation_input_tokens or 0
-    return Usage(
-        prompt_tokens=usage.input_tokens + read + write,
-        completion_tokens=usage.output_tokens,
-        cached_read_tokens=read,
-        cache_write_tokens=write,
-    )
-
-
-def chat_completion(
-    resp: MessagesResponse, *, created: int, strict: bool
-) -> tuple[dict[str, Any], Usage]:  # Any: OpenAI JSON
-    """Translate an Anthropic message into an OpenAI `chat.completion` and its normalised usage."""
-    text = "".join(b.text or "" for b in resp.content if b.type == "text")
-    calls = [
-        {"id": b.id, "type": "function", "function": {"name": b.name, "arguments": _encode_args(b.input)}}
-        for b in resp.content
-        if b.type == "tool_use"
-    ]
-    message: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
-    if calls:
-        message["tool_calls"] = calls
-    if not strict:
-        thinking = "".join(b.thinking or "" for b in resp.content if b.type == "thinking")
-        if thinking:
-            message["reasoning_content"] = thinking
-    usage = usage_from_wire(resp.usage)
-    body = {
-        "id": resp.id,
-        "object": "chat.completion",
-        "created": created,
-        "model": resp.model,
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": _finish(resp)}],
-        "usage": usage.openai_json(),
-    }
-    return body, usage
-
-
-def _finish(resp: MessagesResponse) -> str:
-    return FINISH_REASONS.get(resp.stop_reason or "end_turn", "stop")
-
-
-def _encode_args(args: dict[str, Any] | None) -> str:  # Any: tool arguments JSON
-    return msgspec.json.encode(args or {}).decode()
-
-
-_RATE_HEADERS = {
-    "anthropic-ratelimit-requests-limit": "x-ratelimit-limit-requests",
-    "anthropic-ratelimit-requests-remaining": "x-ratelimit-remaining-requests",
-    "anthropic-ratelimit-requests-reset": "x-ratelimit-reset-requests",
-    "anthropic-ratelimit-tokens-limit": "x-ratelimit-limit-tokens",
-    "anthropic-ratelimit-tokens-remaining": "x-ratelimit-remaining-tokens",
-    "anthropic-ratelimit-tokens-reset": "x-ratelimit-reset-tokens",
-}
-
-
-def surfaced_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Return the upstream headers worth passing on, with OpenAI-named rate-limit equivalents."""
-    out: dict[str, str] = {}
-    for name, value in headers.items():
-        low = name.lower()
-        if low in ("retry-after", "request-id") or low.startswith("anthropic-ratelimit-"):
-            out[low] = value
-        if low in _RATE_HEADERS:
-            out[_RATE_HEADERS[low]] = value
-    return out
-
-
-def parse_error(
-    status: int,
-    raw: bytes,
-    headers: Mapping[str, str],
-    *,
-    provider: str,
-    retry_after_s: float | None = None,
-) -> UpstreamError:
-    """Map an Anthropic error response to an UpstreamError that keeps its status, type and message."""
-    try:
-        detail = _DECODE_ERROR.decode(raw).error
-        kind, message = detail.type, detail.message
-    except msgspec.DecodeError:
-        kind, message = "api_error", raw[:500].decode("utf-8", "replace")
-    surfaced = surfaced_headers(headers)
-    return UpstreamError(
-        f"anthropic error: {message}",
-        status=status,
-        provider=provider,
-        type=kind,
-        code=kind,
-        retry_after_s=retry_after_s,
-        headers=surfaced,
-    )

@@ -15,6 +15,7 @@ from gateway.providers.anthropic.inbound import (
     message_from_completion,
 )
 from gateway.providers.anthropic.inbound_stream import AnthropicEventStream, encode_event
+from gateway.providers.anthropic.translate import build_request
 from gateway.usage import Usage
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -31,8 +32,6 @@ def test_messages_request_becomes_openai_request() -> None:
 
 
 def test_round_trip_through_the_anthropic_adapter_gives_back_the_same_turns() -> None:
-    from gateway.providers.anthropic.translate import build_request
-
     original = load("inbound_messages_request.json")
     back, _ = build_request(chat_request_from_messages(original), strict=True)
     assert back["messages"][1] == original["messages"][1]

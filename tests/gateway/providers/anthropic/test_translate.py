@@ -10,12 +10,8 @@ import msgspec
 import pytest
 
 from gateway.errors import RequestError
-from gateway.providers.anthropic.translate import (
-    build_request,
-    chat_completion,
-    parse_error,
-    usage_from_wire,
-)
+from gateway.providers.anthropic.response import chat_completion, parse_error, usage_from_wire
+from gateway.providers.anthropic.translate import build_request
 from gateway.providers.anthropic.wire import MessagesResponse, WireUsage
 from gateway.providers.compliance import DROPPED_HEADER
 
