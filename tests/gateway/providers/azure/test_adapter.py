@@ -12,7 +12,7 @@ from gateway.errors import UpstreamError
 from gateway.providers.azure.adapter import AzureOpenAIAdapter
 from gateway.providers.base import ProviderCall
 from gateway.providers.transport import HttpTransport
-from tests.fakes.azure_upstream import API_KEY, FakeAzureOpenAI, Reply, azure_error
+from tests.fakes.azure_upstream import API_KEY, FakeAzureOpenAI, Reply, ToolCall, azure_error
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +137,17 @@ async def test_embeddings_use_the_embedding_deployment(
     assert sent.body["dimensions"] == 2
     assert [d["embedding"] for d in result.body["data"]] == [[0.5, 0.5], [0.5, 0.5]]
     assert result.usage.prompt_tokens == 4
+
+
+async def test_images_and_tools_pass_through_in_openai_format(
+    adapter: AzureOpenAIAdapter, upstream: FakeAzureOpenAI
+) -> None:
+    upstream.script(Reply(text="", tool_calls=[ToolCall("call_1", "describe", {"what": "cat"})]))
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "low"}}
+    messages = [{"role": "user", "content": [{"type": "text", "text": "What is it?"}, image]}]
+    tools = [{"type": "function", "function": {"name": "describe", "parameters": {"type": "object"}}}]
+    result = await adapter.chat(call(upstream, {**HI, "messages": messages, "tools": tools}))
+    assert upstream.requests[-1].body["messages"] == messages
+    assert upstream.requests[-1].body["tools"] == tools
+    assert result.body["choices"][0]["finish_reason"] == "tool_calls"
+    assert result.body["choices"][0]["message"]["tool_calls"][0]["id"] == "call_1"
