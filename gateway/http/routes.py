@@ -10,10 +10,11 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.handlers import BaseRouteHandler
-from litestar.response import Stream
+from litestar.response.base import ASGIResponse
 
 from gateway.errors import AuthError, GatewayError, NotFound
 from gateway.http.body import check_chat, check_completion, check_embedding, read_json
+from gateway.http.sse import SseResponse
 from gateway.runtime import (
     Endpoint,
     Executor,
@@ -45,7 +46,7 @@ def _json(content: object, status: int = 200, headers: dict[str, str] | None = N
     return Response(content=_ENCODER.encode(content), status_code=status, media_type=_JSON, headers=headers)
 
 
-async def _serve(services: HttpServices, request: AnyRequest, endpoint: Endpoint) -> Response[Any]:
+async def _serve(services: HttpServices, request: AnyRequest, endpoint: Endpoint) -> ASGIResponse:
     serving = services.holder.current
     headers = parse_headers(request.headers)
     body = await read_json(request, serving.gateway.compiled.policy.max_body_bytes)
@@ -67,15 +68,15 @@ async def _serve(services: HttpServices, request: AnyRequest, endpoint: Endpoint
     if isinstance(result, StreamStart):
         out_headers.update(result.stream.headers)
         out_headers["cache-control"] = "no-cache"
-        return Stream(
-            sse_events(result, ctx, services.executor.components),
+        return SseResponse(
+            iterator=sse_events(result, ctx, services.executor.components),
             media_type="text/event-stream",
             headers=out_headers,
             status_code=ctx.status,
         )
     out_headers.update(result.headers)
     content = result.raw if result.raw is not None else _ENCODER.encode(result.body)
-    return Response(content=content, status_code=ctx.status, media_type=_JSON, headers=out_headers)
+    return ASGIResponse(body=content, status_code=ctx.status, media_type=_JSON, headers=out_headers)
 
 
 def _check_admin(services: HttpServices, request: AnyRequest) -> None:
@@ -103,15 +104,15 @@ def build_route_handlers(services: HttpServices) -> list[BaseRouteHandler]:
     """The gateway's route handlers bound to `services`."""
 
     @post("/v1/chat/completions", status_code=200)
-    async def chat_completions(request: AnyRequest) -> Response[Any]:
+    async def chat_completions(request: AnyRequest) -> ASGIResponse:
         return await _serve(services, request, "chat")
 
     @post("/v1/completions", status_code=200)
-    async def completions(request: AnyRequest) -> Response[Any]:
+    async def completions(request: AnyRequest) -> ASGIResponse:
         return await _serve(services, request, "completions")
 
     @post("/v1/embeddings", status_code=200)
-    async def embeddings(request: AnyRequest) -> Response[Any]:
+    async def embeddings(request: AnyRequest) -> ASGIResponse:
         return await _serve(services, request, "embeddings")
 
     @get("/v1/models")

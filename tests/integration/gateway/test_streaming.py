@@ -112,3 +112,33 @@ def test_complete_stream_ends_with_done(upstreams: dict[str, FakeOpenAI], serve:
             server.url + "/chat/completions", json=body, headers={"x-portkey-config": "chat"}
         )
     assert response.text.endswith("data: [DONE]\n\n")
+
+
+def test_client_disconnect_mid_stream_releases_the_upstream_and_is_recorded(
+    upstreams: dict[str, FakeOpenAI], serve: ServeFn
+) -> None:
+    import time
+
+    from gateway.ports import UsageRecord
+    from gateway.runtime import Components
+
+    rows: list[UsageRecord] = []
+
+    class Sink:
+        def record(self, row: UsageRecord) -> None:
+            rows.append(row)
+
+    upstreams["a"].script(Reply(text=" ".join(["word"] * 40), chunk_delay_s=0.05))
+    server = serve(_compiled(upstreams), components=Components(usage=Sink()))
+    body = {"model": "m", "messages": MESSAGES, "stream": True}
+    with (
+        httpx.Client() as http,
+        http.stream(
+            "POST", server.url + "/chat/completions", json=body, headers={"x-portkey-config": "chat"}
+        ) as response,
+    ):
+        next(response.iter_bytes())
+    deadline = time.monotonic() + 5
+    while not rows and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [row.status for row in rows] == [499]
