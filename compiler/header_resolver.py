@@ -38,6 +38,11 @@ _SHORTHAND_RESERVED = frozenset(
 )
 
 
+def _looks_secret(value: str) -> bool:
+    """Tell whether a string is more likely a credential than a name (so it is never echoed)."""
+    return len(value) >= 24 or value.startswith(("sk-", "sk_", "gsk_", "AIza", "xai-"))
+
+
 @dataclass
 class HeaderResolver:
     """Targets name manifest providers or Portkey slugs with inline keys; guardrails may be inline."""
@@ -93,6 +98,9 @@ class HeaderResolver:
             return self._adhoc(doc, pointer, slug, key, self.known[name]), []
         if key is None and name in self.known:
             return name, []
+        if slug not in _ADAPTERS and _looks_secret(name):
+            msg = "`provider` looks like a credential (value not shown); put keys in `api_key`"
+            return None, [doc.diag("GW-E0603", join(pointer, "provider"), msg)]
         if slug not in _ADAPTERS:
             hint = suggest(name, [*self.known, *_ADAPTERS], "providers and slugs")
             return None, [

@@ -25,7 +25,7 @@ def resolve_secret(
     """Turn `{env: NAME}` into a SecretRef; a literal is an error where a secret is expected."""
     if isinstance(value, RawEnv):
         if not ENV_NAME.match(value.env):
-            msg = f"`{value.env[:40]}` is not an environment variable name"
+            msg = "`env` is not an environment variable name (value not shown: it may be a secret)"
             hint = "use letters, digits and `_`, not starting with a digit, e.g. `OPENAI_API_KEY`"
             return None, [doc.diag("GW-E0402", join(pointer, "env"), msg, hint=hint)]
         return SecretRef(env=value.env), []
