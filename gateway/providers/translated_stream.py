@@ -1,10 +1,12 @@
 """A `ChatStream` over an upstream whose stream events are translated into OpenAI chunks.
 
-Each translating adapter supplies the upstream's payloads (SSE `data:` or NDJSON lines) and a
-`ChunkTranslator`. `open_translated()` reads ahead until the first OpenAI chunk exists, so that a
-provider error or a dropped connection before any output is still an ordinary upstream failure
-(`UpstreamError` / `UpstreamUnavailable`) the executor can retry or fail over; after that, failures
-are `StreamBroken`. A stream that ends without the provider's end marker is broken, never complete.
+Each translating adapter supplies the upstream's payloads (SSE `data:` or NDJSON lines, grouped by
+network read) and a `ChunkTranslator`. `open_translated()` reads ahead until the first OpenAI chunk
+exists: a provider error event or a dropped connection before any output is still an ordinary failed
+attempt (`UpstreamError` with the provider's status, or `UpstreamUnavailable`) that the executor can
+retry or fail over. Once output has been handed on, the same failures become `StreamBroken`. A stream
+that ends without the provider's end marker is broken, never complete. `batches()` lets the gateway
+write every chunk that arrived together at once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from gateway.errors import StreamBroken, UpstreamUnavailable
+from gateway.errors import StreamBroken, UpstreamError, UpstreamUnavailable
 from gateway.usage import Usage
 
 __all__ = ["ChunkTranslator", "TranslatedStream", "chunk", "open_translated"]
@@ -45,7 +47,7 @@ class ChunkTranslator(Protocol):
     """Turns a provider's stream payloads into OpenAI chunks (one translator per stream)."""
 
     def feed(self, payload: bytes) -> list[dict[str, Any]]:  # Any: OpenAI chunk JSON
-        """Translate one upstream payload; raise UpstreamError/StreamBroken for provider error events."""
+        """Translate one upstream payload; an error event raises UpstreamError with the provider's status."""
         ...
 
     def finish(self) -> list[dict[str, Any]]:  # Any: OpenAI chunk JSON
@@ -59,18 +61,18 @@ class ChunkTranslator(Protocol):
 
 
 class TranslatedStream:
-    """An open, translated stream; iterate it once."""
+    """An open, translated stream; iterate it once (by chunk, or by arrival batch with `batches()`)."""
 
     def __init__(
         self,
-        payloads: AsyncIterator[bytes],
+        batches: AsyncIterator[list[bytes]],
         translator: ChunkTranslator,
         pending: list[dict[str, Any]],  # Any: OpenAI chunk JSON
         headers: dict[str, str],
         close: Callable[[], Any],  # Any: returns an awaitable
     ) -> None:
         self.headers = headers
-        self._payloads = payloads
+        self._batches = batches
         self._translator = translator
         self._pending = pending
         self._close = close
@@ -81,19 +83,34 @@ class TranslatedStream:
         """Usage reported by the stream, known once it is exhausted."""
         return self._translator.usage
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        """Yield each OpenAI chunk as JSON bytes."""
+    async def batches(self) -> AsyncIterator[list[bytes]]:
+        """Yield OpenAI chunks as JSON bytes, grouped as the upstream events arrived together."""
         try:
-            for item in self._pending:
-                yield _ENCODER.encode(item)
-            self._pending = []
-            async for payload in self._payloads:
-                for item in self._translator.feed(payload):
-                    yield _ENCODER.encode(item)
-            for item in self._translator.finish():
-                yield _ENCODER.encode(item)
+            if self._pending:
+                first, self._pending = self._pending, []
+                yield [_ENCODER.encode(item) for item in first]
+            async for batch in self._batches:
+                out = [_ENCODER.encode(item) for item in self._translate(batch)]
+                if out:
+                    yield out
+            tail = self._translator.finish()
+            if tail:
+                yield [_ENCODER.encode(item) for item in tail]
         finally:
             await self.aclose()
+
+    def _translate(self, batch: list[bytes]) -> list[dict[str, Any]]:  # Any: OpenAI chunk JSON
+        try:
+            return [item for payload in batch for item in self._translator.feed(payload)]
+        except UpstreamError as exc:
+            # Output already reached the client: a provider error now can only end the stream.
+            raise StreamBroken(exc.message) from None
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        """Yield each OpenAI chunk as JSON bytes."""
+        async for batch in self.batches():
+            for item in batch:
+                yield item
 
     async def aclose(self) -> None:
         """Release the upstream connection (idempotent)."""
@@ -103,27 +120,30 @@ class TranslatedStream:
 
 
 async def open_translated(
-    payloads: AsyncIterator[bytes],
+    batches: AsyncIterator[list[bytes]],
     translator: ChunkTranslator,
     *,
     headers: dict[str, str],
     close: Callable[[], Any],  # Any: returns an awaitable
     provider: str,
 ) -> TranslatedStream:
-    """Read ahead to the first OpenAI chunk, failing like a refused request if the upstream fails first."""
+    """Read ahead to the first OpenAI chunk, failing like a refused request if the upstream fails first.
+
+    `batches` yields the upstream's payloads grouped by network read (`iter_sse_batches`).
+    """
     pending: list[dict[str, Any]] = []
     try:
         while not pending:
             try:
-                payload = await payloads.__anext__()
+                batch = await anext(batches)
             except StopAsyncIteration:
                 pending = translator.finish()
                 break
-            pending = translator.feed(payload)
+            pending = [item for payload in batch for item in translator.feed(payload)]
     except StreamBroken as exc:
         await close()
         raise UpstreamUnavailable(exc.message, provider=provider) from None
     except BaseException:
         await close()
         raise
-    return TranslatedStream(payloads, translator, pending, headers, close)
+    return TranslatedStream(batches, translator, pending, headers, close)

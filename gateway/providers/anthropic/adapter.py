@@ -15,7 +15,7 @@ from gateway.providers.anthropic.translate import build_request
 from gateway.providers.anthropic.wire import ANTHROPIC_VERSION, MessagesResponse, TokenCount
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
 from gateway.providers.translated_stream import open_translated
-from gateway.providers.transport import HttpTransport, UpstreamReply, iter_sse_data, retry_after_seconds
+from gateway.providers.transport import HttpTransport, UpstreamReply, iter_sse_batches, retry_after_seconds
 
 __all__ = ["DEFAULT_BASE_URL", "AnthropicAdapter", "messages_url"]
 
@@ -93,7 +93,7 @@ class AnthropicAdapter:
             provider=call.provider_id,
         )
         return await open_translated(
-            iter_sse_data(upstream),
+            iter_sse_batches(upstream),
             translator,
             headers={**surfaced_headers(upstream.headers), **plan.headers()},
             close=upstream.aclose,

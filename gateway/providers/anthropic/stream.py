@@ -141,10 +141,8 @@ class AnthropicStreamTranslator:
         out["usage"] = usage.openai_json()
         return [out]
 
-    def _error(self, error: dict[str, Any]) -> Exception:  # Any: wire JSON
+    def _error(self, error: dict[str, Any]) -> UpstreamError:  # Any: wire JSON
         kind = str(error.get("type", "api_error"))
         message = f"anthropic error: {error.get('message', '')}"
-        if self._emitted:
-            return StreamBroken(f"{message} ({kind})")
         status = ERROR_STATUS.get(kind, 500)
         return UpstreamError(message, status=status, provider=self._provider, type=kind, code=kind)

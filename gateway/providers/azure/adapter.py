@@ -17,7 +17,7 @@ from gateway.providers.azure.translate import (
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
 from gateway.providers.openai.translate import decode_object, error_from_reply, usage_from
 from gateway.providers.translated_stream import open_translated
-from gateway.providers.transport import HttpTransport, UpstreamReply, iter_sse_data
+from gateway.providers.transport import HttpTransport, UpstreamReply, iter_sse_batches
 
 __all__ = ["AzureOpenAIAdapter"]
 
@@ -105,7 +105,7 @@ class AzureOpenAIAdapter:
             strict=call.strict_openai_compliance, show_usage_chunk=asked, provider=call.provider_id
         )
         return await open_translated(
-            iter_sse_data(upstream),
+            iter_sse_batches(upstream),
             translator,
             headers=surfaced_headers(upstream.headers),
             close=upstream.aclose,

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import msgspec
 
-from gateway.errors import StreamBroken
+from gateway.errors import StreamBroken, UpstreamError
 from gateway.providers.azure.wire import (
     AZURE_ONLY_CHOICE_FIELDS,
     AZURE_ONLY_FIELDS,
@@ -79,7 +79,8 @@ class AzureChunkFilter:
         if not isinstance(item, dict):
             return []
         if isinstance(item.get("error"), dict):
-            raise StreamBroken(f"{self._provider} stream error: {item['error'].get('message', 'unknown')}")
+            message = f"azure-openai error: {item['error'].get('message', 'unknown')}"
+            raise UpstreamError(message, status=500, provider=self._provider)
         choices = item.get("choices") or []
         if any(isinstance(c, dict) and c.get("finish_reason") for c in choices):
             self._finished = True

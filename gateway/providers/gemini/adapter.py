@@ -18,7 +18,7 @@ from gateway.providers.gemini.stream import GeminiStreamTranslator
 from gateway.providers.gemini.translate import build_embed_request, build_request, model_path
 from gateway.providers.gemini.wire import BatchEmbedResponse, GenerateContentResponse
 from gateway.providers.translated_stream import open_translated
-from gateway.providers.transport import HttpTransport, iter_sse_data, retry_after_seconds
+from gateway.providers.transport import HttpTransport, iter_sse_batches, retry_after_seconds
 from gateway.usage import Usage
 
 __all__ = ["DEFAULT_BASE_URL", "GeminiAdapter"]
@@ -103,7 +103,7 @@ class GeminiAdapter:
             provider=call.provider_id,
         )
         return await open_translated(
-            iter_sse_data(upstream),
+            iter_sse_batches(upstream),
             translator,
             headers={**_surfaced(upstream.headers), **plan.headers()},
             close=upstream.aclose,

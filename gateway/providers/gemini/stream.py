@@ -92,12 +92,10 @@ class GeminiStreamTranslator:
             out += self._delta(cand.index, {}, finish)
         return out
 
-    def _error(self, error: ErrorDetail) -> Exception:
-        message = f"gemini error: {error.message}"
-        if self._started:
-            return StreamBroken(message)
+    def _error(self, error: ErrorDetail) -> UpstreamError:
         status = error.code if 400 <= error.code < 600 else 500
         kind = ERROR_TYPES.get(error.status, "api_error")
+        message = f"gemini error: {error.message}"
         return UpstreamError(
             message, status=status, provider=self._provider, type=kind, code=error.status or None
         )

@@ -15,7 +15,7 @@ from gateway.errors import UpstreamUnavailable
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
 from gateway.providers.compliance import plan_params
 from gateway.providers.embeddings import embedding_inputs, embeddings_body
-from gateway.providers.ollama.stream import OllamaStreamTranslator, iter_ndjson
+from gateway.providers.ollama.stream import OllamaStreamTranslator, iter_ndjson_batches
 from gateway.providers.ollama.translate import build_request, chat_completion, parse_error
 from gateway.providers.ollama.wire import ChatResponse, EmbedRequest, EmbedResponse
 from gateway.providers.translated_stream import open_translated
@@ -95,7 +95,7 @@ class OllamaAdapter:
             provider=call.provider_id,
         )
         return await open_translated(
-            iter_ndjson(upstream),
+            iter_ndjson_batches(upstream),
             translator,
             headers=plan.headers(),
             close=upstream.aclose,

@@ -7,7 +7,6 @@ arrive whole, and the last line has `done: true`, `done_reason` and the token co
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,28 +20,35 @@ from gateway.providers.translated_stream import chunk
 from gateway.providers.transport import UpstreamStream
 from gateway.usage import Usage
 
-__all__ = ["OllamaStreamTranslator", "iter_ndjson"]
+__all__ = ["OllamaStreamTranslator", "iter_ndjson_batches"]
 
 _DECODE = msgspec.json.Decoder(ChatResponse)
 
 
-async def iter_ndjson(stream: UpstreamStream) -> AsyncIterator[bytes]:
-    """Yield each non-empty line; a drop or a stall longer than the idle timeout raises StreamBroken."""
+async def iter_ndjson_batches(stream: UpstreamStream) -> AsyncIterator[list[bytes]]:
+    """Yield the complete non-empty lines of each network read.
+
+    A drop, or a stall longer than the idle timeout (the transport's `sock_read`), raises StreamBroken;
+    a last line without its newline is still a line (Ollama ends every line, but a proxy may not).
+    """
     content = stream.response.content
+    buffer = b""
     try:
         while True:
             try:
-                async with asyncio.timeout(stream.idle_timeout_s):
-                    line = await content.readline()
+                data = await content.readany()
             except TimeoutError:
                 raise StreamBroken(f"{stream.provider} stream stalled") from None
             except (aiohttp.ClientError, OSError) as exc:
                 raise StreamBroken(f"{stream.provider} stream broke: {type(exc).__name__}") from None
-            if not line:
+            if not data:
+                if buffer.strip():
+                    yield [buffer.strip()]
                 return
-            line = line.strip()
-            if line:
-                yield line
+            *lines, buffer = (buffer + data).split(b"\n")
+            batch = [line.strip() for line in lines if line.strip()]
+            if batch:
+                yield batch
     finally:
         await stream.aclose()
 
@@ -70,10 +76,7 @@ class OllamaStreamTranslator:
         """Translate one NDJSON line."""
         line = _DECODE.decode(payload)
         if line.error is not None:
-            message = f"ollama error: {line.error}"
-            if self._started:
-                raise StreamBroken(message)
-            raise UpstreamError(message, status=500, provider=self._provider)
+            raise UpstreamError(f"ollama error: {line.error}", status=500, provider=self._provider)
         self._model = line.model or self._model
         out: list[dict[str, Any]] = []
         msg = line.message

@@ -163,7 +163,13 @@ async def test_overloaded_event_before_output_fails_the_attempt_not_the_stream(
 async def test_error_event_after_output_breaks_the_stream(
     adapter: AnthropicAdapter, upstream: FakeAnthropic
 ) -> None:
-    upstream.script(Reply(text="partial", stream_error={"type": "api_error", "message": "Internal"}))
+    upstream.script(
+        Reply(
+            text="partial answer",
+            stream_error={"type": "api_error", "message": "Internal"},
+            chunk_delay_s=0.05,
+        )
+    )
     stream = await adapter.chat_stream(call(upstream, {**HELLO, "stream": True}))
     with pytest.raises(StreamBroken, match="Internal"):
         await collect(stream)
@@ -198,3 +204,14 @@ async def test_count_tokens_sends_only_counted_fields(
     assert sent.path == "/v1/messages/count_tokens"
     assert set(sent.body) == {"model", "messages", "system"}
     assert count > 0
+
+
+async def test_error_arriving_with_the_first_output_still_fails_the_attempt(
+    adapter: AnthropicAdapter, upstream: FakeAnthropic
+) -> None:
+    # Text and error arrive in one network read: nothing reached the client yet, so the attempt fails
+    # with Anthropic's status and the executor may retry or fall back.
+    upstream.script(Reply(text="partial", stream_error={"type": "overloaded_error", "message": "Overloaded"}))
+    with pytest.raises(UpstreamError) as info:
+        await adapter.chat_stream(call(upstream, {**HELLO, "stream": True}))
+    assert info.value.status == 529 and not isinstance(info.value, StreamBroken)

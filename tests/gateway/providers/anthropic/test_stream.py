@@ -72,13 +72,14 @@ def test_usage_chunk_only_when_the_client_asked() -> None:
     assert translator.usage is not None and translator.usage.completion_tokens == 89
 
 
-def test_error_event_after_output_breaks_the_stream() -> None:
+def test_error_event_after_output_keeps_anthropic_status_for_the_stream_to_handle() -> None:
     translator = AnthropicStreamTranslator(created=1, include_usage=False, strict=True, provider="claude")
     events = payloads("stream_overloaded_midway.sse")
     for payload in events[:-1]:
         translator.feed(payload)
-    with pytest.raises(StreamBroken, match="Overloaded"):
+    with pytest.raises(UpstreamError, match="Overloaded") as info:
         translator.feed(events[-1])
+    assert info.value.status == 529
 
 
 def test_error_event_before_output_is_an_upstream_error_with_anthropic_status() -> None:

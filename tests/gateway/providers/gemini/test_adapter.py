@@ -123,7 +123,7 @@ async def test_stream_error_event_after_output_breaks_it(
     adapter: GeminiAdapter, upstream: FakeGemini
 ) -> None:
     error = {"code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}
-    upstream.script(Reply(text="a long enough answer", stream_error=error))
+    upstream.script(Reply(text="a long enough answer", stream_error=error, chunk_delay_s=0.05))
     stream = await adapter.chat_stream(call(upstream, {**HI, "stream": True}))
     with pytest.raises(StreamBroken, match="Internal error"):
         [c async for c in stream]

@@ -55,8 +55,9 @@ def test_error_before_output_is_an_upstream_error_with_its_code() -> None:
     assert info.value.status == 503 and not isinstance(info.value, StreamBroken)
 
 
-def test_error_after_output_breaks_the_stream() -> None:
+def test_error_after_output_keeps_its_code_for_the_stream_to_handle() -> None:
     t = translator()
     t.feed(payloads("stream_text_then_function_call.sse")[0])
-    with pytest.raises(StreamBroken, match="overloaded"):
+    with pytest.raises(UpstreamError, match="overloaded") as info:
         t.feed(b'{"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}')
+    assert info.value.status == 503

@@ -87,7 +87,11 @@ async def test_stream_reads_ndjson_into_chunks(adapter: OllamaAdapter, upstream:
 async def test_error_line_after_output_breaks_the_stream(
     adapter: OllamaAdapter, upstream: FakeOllama
 ) -> None:
-    upstream.script(Reply(text="partial answer", stream_error={"error": "an unexpected error occurred"}))
+    upstream.script(
+        Reply(
+            text="partial answer", stream_error={"error": "an unexpected error occurred"}, chunk_delay_s=0.05
+        )
+    )
     stream = await adapter.chat_stream(call(upstream, {**HI, "stream": True}))
     with pytest.raises(StreamBroken, match="unexpected error"):
         [c async for c in stream]
