@@ -12,7 +12,11 @@ def escape(token: str | int) -> str:
 
 def join(base: str, *tokens: str | int) -> str:
     """Append reference tokens to a pointer."""
-    return base + "".join("/" + escape(t) for t in tokens)
+    out = base
+    for token in tokens:
+        text = str(token)
+        out += "/" + (escape(text) if "~" in text or "/" in text else text)
+    return out
 
 
 def parent(pointer: str) -> str:

@@ -29,6 +29,14 @@ RESERVED_KINDS = ("prompt", "test")
 _RANGE = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 _SIZE = {"minItems", "maxItems", "uniqueItems", "minLength", "maxLength", "minProperties", "maxProperties"}
 _ID_PATTERN = "^[a-z][a-z0-9_-]{0,62}$"
+_MISPLACED = {
+    "mode": "put it under `strategy:` (e.g. `strategy: {mode: fallback}`)",
+    "conditions": "put it under `strategy:`",
+    "default": "put it under `strategy:`",
+    "on_status_codes": "put it under `strategy:` (Portkey ignores it on a target)",
+    "cb_config": "put it under `strategy:`, or use `circuit_breaker` on the node",
+}
+"""Strategy keys written on a node: the fix is to move them, not to respell them."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,8 @@ def _object_diags(
         for key in sorted(k for k in inst if k not in props):
             best = closest(key, known)
             hint = f"did you mean `{best}`?" if best else suggest(key, known, "expected keys", limit=30)
+            if key in _MISPLACED and "strategy" in props:
+                hint = _MISPLACED[key]
             written = doc.shown(join(pointer, key)).rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
             yield doc.diag("GW-E0101", join(pointer, key), f"unknown key `{written}`", hint=hint, key=True)
         return
