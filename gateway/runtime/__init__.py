@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from gateway.runtime.attempts import CircuitOpen, LeafResult, StreamStart
 from gateway.runtime.breaker import BreakerBoard
 from gateway.runtime.context import Endpoint, RequestContext
 from gateway.runtime.executor import Executor
 from gateway.runtime.headers import RequestHeaders, parse_headers
 from gateway.runtime.holder import GatewayHolder, Serving
 from gateway.runtime.linked import LinkedRoute, LinkError, RuntimeGateway, link_gateway
+from gateway.runtime.outcomes import CircuitOpen, LeafResult, StreamStart
 from gateway.runtime.selection import HeaderCompiled, HeaderCompiler, RouteSelector
 from gateway.runtime.stages import Components
 from gateway.runtime.streaming import error_event, sse_events

@@ -11,9 +11,10 @@ from typing import Any
 
 from compiler.specs import LeafSpec, NodeSpec, StrategySpec
 from gateway.errors import AllTargetsFailed, GatewayError, RequestError, UpstreamError, UpstreamTimeout
-from gateway.runtime.attempts import CircuitOpen, LeafResult, LeafRunner, StreamStart
+from gateway.runtime.attempts import LeafRunner
 from gateway.runtime.context import RequestContext
 from gateway.runtime.linked import LinkedRoute, RuntimeGateway
+from gateway.runtime.outcomes import CircuitOpen, LeafResult, StreamStart
 from gateway.runtime.stages import Components, authenticate, guard_input, limit_context, record_usage
 
 __all__ = ["Executor"]

@@ -15,8 +15,8 @@ import msgspec
 
 from gateway.errors import GatewayError, GuardrailDenied, StreamBroken
 from gateway.ports import StreamStep
-from gateway.runtime.attempts import StreamStart
 from gateway.runtime.context import RequestContext
+from gateway.runtime.outcomes import StreamStart
 from gateway.runtime.stages import Components, record_usage
 
 __all__ = ["DONE", "error_event", "sse_events"]
