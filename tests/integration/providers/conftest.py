@@ -19,7 +19,7 @@ from tests.fakes.openai_upstream import FakeOpenAI
 from tests.gateway.runtime.builders import provider
 from tests.integration.gateway.server import GatewayServer
 
-ServeFn = Callable[[CompiledGateway], GatewayServer]
+ServeFn = Callable[..., GatewayServer]
 
 ENV = {
     "GW_OPENAI_KEY": "sk-openai-test",
@@ -77,8 +77,9 @@ def serve() -> Iterator[ServeFn]:
     """Start the real server on a compiled gateway; stopped at the end of the test."""
     started: list[GatewayServer] = []
 
-    def start(compiled: CompiledGateway) -> GatewayServer:
-        server = GatewayServer(create_app(compiled, admin_token="admin-secret", env=ENV)).start()
+    def start(compiled: CompiledGateway, **kwargs: Any) -> GatewayServer:
+        env = {**ENV, **kwargs.pop("env", {})}
+        server = GatewayServer(create_app(compiled, admin_token="admin-secret", env=env, **kwargs)).start()
         started.append(server)
         return server
 
