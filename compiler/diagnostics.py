@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     "GW-E0509": "a budget sets no limit",
     "GW-E0510": "forbidden forwarded header",
     "GW-E0511": "a deny/redact output guardrail cannot act on a stream without `buffer_stream`",
+    "GW-E0512": "a model the provider does not offer",
     "GW-E0601": "header configs are disabled by policy",
     "GW-E0602": "route is not selectable by header",
     "GW-E0603": "provider slug is not supported",

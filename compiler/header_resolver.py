@@ -208,6 +208,11 @@ class HeaderResolver:
                 ids.append(ident)
         return tuple(ids), diags
 
+    def models(self, provider: str) -> tuple[str, ...]:
+        """Return the models a provider offers (ad-hoc providers: any)."""
+        known = self.known.get(provider)
+        return known.models if known is not None else ()
+
     def hooks(
         self, doc: Document, pointer: str, node: RawNode
     ) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None, list[Diagnostic]]:

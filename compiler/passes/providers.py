@@ -6,6 +6,7 @@ import re
 from typing import cast
 
 from compiler.diagnostics import Diagnostic
+from compiler.did_you_mean import suggest
 from compiler.document import Document
 from compiler.passes.kinds import Entry
 from compiler.pointer import join
@@ -52,6 +53,10 @@ def _build_one(entry: Entry, raw: RawProvider) -> tuple[ProviderSpec, list[Diagn
         diags.extend(errs)
         if value is not None:
             headers.append((name, value))
+    if raw.default_model is not None and raw.models and raw.default_model not in raw.models:
+        msg = f"default model `{raw.default_model}` is not in `models`"
+        hint = suggest(raw.default_model, raw.models, "models")
+        diags.append(doc.diag("GW-E0512", "/default_model", msg, hint=hint))
     spec = ProviderSpec(
         id=raw.id,
         type=cast(AdapterType, raw.type),

@@ -14,7 +14,7 @@ from compiler.passes.kinds import Entry
 from compiler.passes.streaming import check_stream_guardrails
 from compiler.passes.tree import TreeBuilder, dedupe
 from compiler.pointer import join
-from compiler.raw import RawNode, RawRoute
+from compiler.raw import RawNode, RawProvider, RawRoute
 from compiler.specs import GuardrailSpec, PolicySpec, RouteSpec
 
 __all__ = ["ManifestResolver", "build_routes", "check_guardrail_refs"]
@@ -73,6 +73,11 @@ class ManifestResolver:
         """Check guardrail ids exist and apply where they are used."""
         ids = tuple(e for e in entries if isinstance(e, str))
         return ids, check_guardrail_refs(doc, pointer, ids, where, self.guardrail_ids)
+
+    def models(self, provider: str) -> tuple[str, ...]:
+        """Return the models a manifest provider offers (empty: any)."""
+        raw = getattr(self.providers.get(provider), "raw", None)
+        return raw.models if isinstance(raw, RawProvider) else ()
 
     def hooks(
         self, doc: Document, pointer: str, node: RawNode

@@ -13,6 +13,7 @@ import msgspec
 
 from compiler.canonical import canonical_json
 from compiler.diagnostics import Diagnostic
+from compiler.did_you_mean import suggest
 from compiler.document import Document
 from compiler.passes.conditions import build_query
 from compiler.passes.inherit import Inherited, inherit
@@ -35,6 +36,10 @@ class Resolver(Protocol):
         self, doc: Document, pointer: str, entries: tuple[Any, ...], where: str
     ) -> tuple[tuple[str, ...], list[Diagnostic]]:  # Any: a guardrail id, or a header shorthand object
         """Return guardrail ids for `input_guardrails`/`output_guardrails` entries."""
+        ...
+
+    def models(self, provider: str) -> tuple[str, ...]:
+        """Return the models a provider offers (empty: any)."""
         ...
 
     def hooks(
@@ -103,6 +108,7 @@ class TreeBuilder:
         provider, diags = self.resolver.provider(self.doc, pointer, raw)
         if provider is None:
             return None, diags
+        diags += self._check_model(raw, pointer, provider, here.override_params.get("model"))
         spec = LeafSpec(
             path=portkey_path(indexes),
             provider=provider,
@@ -190,3 +196,16 @@ class TreeBuilder:
             default, errs = resolve_target(self.doc, join(at, "default"), strategy.default, names)
             diags += errs
         return tuple(out), default, diags
+
+    def _check_model(self, raw: RawNode, pointer: str, provider: str, model: object) -> list[Diagnostic]:
+        offered = self.resolver.models(provider)
+        if not isinstance(model, str) or not offered or model in offered:
+            return []
+        own = raw.override_params is not None and "model" in raw.override_params
+        where = join(pointer, "override_params", "model") if own else pointer
+        hint = suggest(model, offered, f"`{provider}` offers")
+        return [
+            self.doc.diag(
+                "GW-E0512", where, f"provider `{provider}` does not offer model `{model}`", hint=hint
+            )
+        ]
