@@ -1,4 +1,5 @@
-"""A fake Ollama server on loopback: native `/api/chat` (NDJSON streaming by default) and `/api/embed`.
+"""A fake Ollama server on loopback: native `/api/chat` (NDJSON streaming by default), `/api/embed`, and
+the OpenAI-compatible `/v1/chat/completions`.
 
 Like Ollama it streams unless the body says `"stream": false`, needs no key, answers
 `{"error": "..."}` with 400 for a missing model or bad base64 image data and 404 for a model it does not
@@ -57,6 +58,47 @@ class FakeOllama(LoopbackServer):
         """Register `/api/chat` and `/api/embed`."""
         app.router.add_post("/api/chat", self._chat)
         app.router.add_post("/api/embed", self._embed)
+        app.router.add_post("/v1/chat/completions", self._openai_chat)
+
+    async def _openai_chat(self, request: web.Request) -> web.StreamResponse:
+        """Ollama's OpenAI-compatible endpoint (non-streaming and SSE)."""
+        body = await self.record(request)
+        refused = validate_chat(body)
+        if refused:
+            kind = "invalid_request_error" if refused[0] == 400 else "not_found_error"
+            return web.json_response(
+                {"error": {"message": refused[1], "type": kind, "param": None, "code": None}},
+                status=refused[0],
+            )
+        reply = self.next_reply()
+        text = reply.text if reply.text is not None else f"hello from {self.name}"
+        base = {
+            "id": "chatcmpl-123",
+            "created": 1700000000,
+            "model": body["model"],
+            "system_fingerprint": "fp_ollama",
+        }
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": text}
+            choice = {"index": 0, "message": message, "finish_reason": "stop"}
+            usage = {"prompt_tokens": 26, "completion_tokens": 7, "total_tokens": 33}
+            return web.json_response(
+                {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
+            )
+        pieces = [{"role": "assistant", "content": text}, {}]
+        events = [
+            b"data: "
+            + msgspec.json.encode(
+                {
+                    **base,
+                    "object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": None if delta else "stop"}],
+                }
+            )
+            + b"\n\n"
+            for delta in pieces
+        ]
+        return await self.stream(request, [*events, b"data: [DONE]\n\n"], reply)
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await self.record(request)

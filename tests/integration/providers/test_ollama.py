@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from compiler.specs import ProviderSpec
-from tests.gateway.runtime.builders import gateway, leaf, route
+from tests.gateway.runtime.builders import gateway, leaf, provider, route
 from tests.integration.providers.conftest import ServeFn
 
 pytestmark = pytest.mark.integration
@@ -48,3 +48,16 @@ def test_embeddings_from_ollama(client: openai.OpenAI) -> None:
     result = client.embeddings.create(model="nomic-embed-text", input=["ab", "abcd"], encoding_format="float")
     assert [d.index for d in result.data] == [0, 1]
     assert result.usage.prompt_tokens == 4
+
+
+def test_ollama_openai_compatible_mode_is_an_openai_compatible_provider(
+    providers: dict[str, ProviderSpec], serve: ServeFn, fakes: dict[str, Any]
+) -> None:
+    compat = provider("ollama-v1", fakes["ollama"].url + "/v1", type="openai-compatible")
+    compiled = gateway([*providers.values(), compat], [route("v1", leaf("config", "ollama-v1"))])
+    client = serve(compiled).client("v1")
+    completion = client.chat.completions.create(model="llama3.2", messages=MESSAGES)
+    assert completion.choices[0].message.content == "hello from ollama"
+    chunks = list(client.chat.completions.create(model="llama3.2", messages=MESSAGES, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "hello from ollama"
+    assert fakes["ollama"].requests[-1].path == "/v1/chat/completions"
