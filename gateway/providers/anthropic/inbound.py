@@ -7,8 +7,8 @@ the one executor routes to any provider; the OpenAI completion coming back becom
 shape by `error_body`. The HTTP route that uses these functions lives in `gateway.http`.
 
 What does not survive the round trip through OpenAI's format: `thinking` blocks (and their
-signatures), `document` and server-tool blocks (refused with a 400), `top_k` (passed on only to routes
-with `strict_openai_compliance: false`), and `cache_control` hints.
+signatures), `document` and server-tool blocks (refused with a 400) and `cache_control` hints. `top_k`
+is kept in the OpenAI request; each target adapter applies its parameter rule to it.
 """
 
 from __future__ import annotations
