@@ -18,13 +18,15 @@ def run_compile(args: argparse.Namespace) -> int:
     from compiler import compile_paths
 
     result = compile_paths(args.paths)
+    to_stdout = args.output in (None, "-")
+    stream = sys.stderr if to_stdout else sys.stdout
     if result.gateway is None:
-        report(result, args.format)
+        report(result, args.format, stream=stream)
         return EXIT_ERRORS
     if result.diagnostics:
-        report(result, args.format)
+        report(result, args.format, stream=stream)
     data = msgspec.json.Encoder(order="deterministic").encode(result.gateway) + b"\n"
-    if args.output in (None, "-"):
+    if to_stdout:
         sys.stdout.buffer.write(data)
         sys.stderr.write(result.gateway.content_hash + "\n")
         return EXIT_OK

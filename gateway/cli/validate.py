@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from compiler import CompiledGateway, CompileResult, Diagnostic
@@ -34,18 +34,21 @@ def add_paths_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", default=["configs"], help="files or directories")
 
 
-def report(result: CompileResult, fmt: str, *, extra: tuple[Diagnostic, ...] = ()) -> None:
-    """Print diagnostics (stdout for json/github, stderr for text) and, for text, a summary line."""
+def report(
+    result: CompileResult, fmt: str, *, extra: tuple[Diagnostic, ...] = (), stream: TextIO | None = None
+) -> None:
+    """Print diagnostics (to stdout unless `stream`) and, for text, a summary line."""
     from compiler import format_diagnostics, summary_line
 
+    out = stream if stream is not None else sys.stdout
     diags = result.diagnostics + extra
     ok = result.ok and not any(d.severity == "error" for d in extra)
     if fmt == "text":
         body = format_diagnostics(diags, "text")
-        sys.stderr.write((body + "\n" if body else "") + summary_line(diags, compiled=ok) + "\n")
+        out.write((body + "\n" if body else "") + summary_line(diags, compiled=ok) + "\n")
     else:
         body = format_diagnostics(diags, "json" if fmt == "json" else "github")
-        sys.stdout.write(body + "\n" if body else ("[]\n" if fmt == "json" else ""))
+        out.write(body + "\n" if body else ("[]\n" if fmt == "json" else ""))
 
 
 def _env_diags(gateway: CompiledGateway) -> tuple[Diagnostic, ...]:

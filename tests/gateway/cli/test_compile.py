@@ -33,5 +33,13 @@ def test_compile_refuses_broken_configs(tmp_path: Path, capsys: pytest.CaptureFi
     out = tmp_path / "x.json"
     assert main(["compile", str(broken), "-o", str(out)]) == 1
     assert not out.exists()
-    err = capsys.readouterr().err
+    err = capsys.readouterr().out
     assert "GW-E0401" in err and "sk-proj" not in err
+
+
+def test_compile_to_stdout_keeps_diagnostics_out_of_the_artifact(capfd: pytest.CaptureFixture[str]) -> None:
+    unused = REPO / "tests" / "compiler" / "cases" / "w0902_w0903_unused"
+    assert main(["compile", str(unused)]) == 0
+    out, err = capfd.readouterr()
+    gateway = msgspec.json.decode(out.encode(), type=CompiledGateway)
+    assert "GW-W0902" in err and err.strip().endswith(gateway.content_hash)
