@@ -72,11 +72,13 @@ def build_request(
     plan = plan_params(body, provider="anthropic", translated=_TRANSLATED, refused=_REFUSED, strict=strict)
     system, messages = _messages(body.get("messages"), strict=strict)
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or DEFAULT_MAX_TOKENS
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
+        raise RequestError("`max_tokens` must be an integer", param="max_tokens")
     stop = body.get("stop")
     request = MessagesRequest(
         model=str(body.get("model", "")),
         messages=messages,
-        max_tokens=int(max_tokens),
+        max_tokens=max_tokens,
         system=system or None,
         temperature=body.get("temperature"),
         top_p=body.get("top_p"),
@@ -109,6 +111,9 @@ def _messages(raw: Any, *, strict: bool) -> tuple[list[TextBlock], list[Message]
             turns[-1].content.extend(blocks)
         else:
             turns.append(Message(role=wire_role, content=blocks))
+    for turn in turns:
+        # Anthropic wants a user turn's tool_result blocks before its other content.
+        turn.content.sort(key=lambda block: not isinstance(block, ToolResultBlock))
     return system, turns
 
 
@@ -137,6 +142,8 @@ def _text_blocks(content: Any, where: str, *, strict: bool) -> list[TextBlock]: 
     if isinstance(content, str):
         return [TextBlock(text=content)] if content else []
     out: list[TextBlock] = []
+    if not isinstance(content, list):
+        raise RequestError("`content` must be a string or an array of parts", param=f"{where}.content")
     for j, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
         if kind not in ("text", "refusal"):
@@ -153,6 +160,8 @@ def _user_blocks(content: Any, where: str, *, strict: bool) -> list[RequestBlock
     if content is None or isinstance(content, str):
         return list(_text_blocks(content, where, strict=strict))
     out: list[RequestBlock] = []
+    if not isinstance(content, list):
+        raise RequestError("`content` must be a string or an array of parts", param=f"{where}.content")
     for j, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
         if kind == "image_url":

@@ -168,6 +168,8 @@ def _parts(content: Any, where: str) -> list[Part]:  # Any: client JSON
     if isinstance(content, str):
         return [Part(text=content)] if content else []
     out: list[Part] = []
+    if not isinstance(content, list):
+        raise RequestError("`content` must be a string or an array of parts", param=f"{where}.content")
     for j, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
         if kind in ("text", "refusal"):

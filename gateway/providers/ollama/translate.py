@@ -119,6 +119,8 @@ def _content(content: Any, where: str) -> tuple[str, list[str]]:  # Any: client 
         return content or "", []
     texts: list[str] = []
     images: list[str] = []
+    if not isinstance(content, list):
+        raise RequestError("`content` must be a string or an array of parts", param=f"{where}.content")
     for j, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
         if kind in ("text", "refusal"):

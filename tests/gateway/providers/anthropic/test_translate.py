@@ -187,3 +187,26 @@ def test_error_body_that_is_not_json_still_maps() -> None:
 def test_usage_without_cache_fields_counts_input_only() -> None:
     usage = usage_from_wire(WireUsage(input_tokens=5, output_tokens=2))
     assert (usage.prompt_tokens, usage.cached_read_tokens, usage.cache_write_tokens) == (5, 0, 0)
+
+
+def test_tool_results_come_first_in_a_merged_user_turn() -> None:
+    call = {"id": "t1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    messages = [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "user", "content": "also this"},
+        {"role": "tool", "tool_call_id": "t1", "content": "done"},
+    ]
+    body, _ = build_request({"model": "m", "messages": messages}, strict=True)
+    assert [b["type"] for b in body["messages"][-1]["content"]] == ["tool_result", "text"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("max_tokens", "many"), ("messages", [{"role": "user", "content": 5}])]
+)
+def test_malformed_fields_are_400s_naming_them(field: str, value: Any) -> None:
+    with pytest.raises(RequestError) as info:
+        build_request(
+            {"model": "m", "messages": [{"role": "user", "content": "x"}], field: value}, strict=True
+        )
+    assert info.value.param in ("max_tokens", "messages[0].content")
