@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar
@@ -23,6 +23,7 @@ from gateway.runtime import (
     Serving,
     link_gateway,
 )
+from gateway.telemetry import Telemetry
 
 __all__ = ["app_from_env", "create_app", "default_compilers"]
 
@@ -37,6 +38,49 @@ def default_compilers() -> tuple[DirCompiler, HeaderCompiler]:
     return compile_dir, compile_header_config
 
 
+class _Linker:
+    """Links compiled configs into Servings sharing one transport pool, breaker board and telemetry."""
+
+    def __init__(
+        self,
+        compile_header: HeaderCompiler | None,
+        env: Mapping[str, str],
+        telemetry: Telemetry | None,
+    ) -> None:
+        self.pool = TransportPool()
+        self.breakers = BreakerBoard()
+        self._compile_header = compile_header
+        self._env = env
+        self._telemetry = telemetry
+
+    def __call__(self, gateway: CompiledGateway) -> Serving:
+        runtime = link_gateway(gateway, pool=self.pool, breakers=self.breakers, env=self._env)
+        if self._telemetry is not None:
+            self._telemetry.bind(gateway)
+            for provider in runtime.providers.values():
+                if provider.api_key:
+                    self._telemetry.redactor.add_secret(provider.api_key)
+        return Serving(gateway=runtime, selector=RouteSelector(runtime, self._compile_header, env=self._env))
+
+
+def _lifespan(
+    reloader: Reloader | None, linker: _Linker, *, watch: bool
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        del app
+        if reloader is not None:
+            reloader.start(watch=watch)
+        try:
+            yield
+        finally:
+            if reloader is not None:
+                await reloader.stop()
+            await linker.pool.aclose()
+
+    return lifespan
+
+
 def create_app(
     compiled: CompiledGateway,
     *,
@@ -48,48 +92,54 @@ def create_app(
     watch: bool = True,
     debounce_ms: int = 300,
     env: Mapping[str, str] | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Litestar:
     """Build the gateway app from a compiled config; `config_dir` + `compile_dir` enable hot reload."""
     env = os.environ if env is None else env
-    pool = TransportPool()
-    breakers = BreakerBoard()
-
-    def link(gateway: CompiledGateway) -> Serving:
-        runtime = link_gateway(gateway, pool=pool, breakers=breakers, env=env)
-        return Serving(gateway=runtime, selector=RouteSelector(runtime, compile_header, env=env))
-
-    holder = GatewayHolder(link(compiled))
+    components = components or Components()
+    components.telemetry = telemetry = telemetry or components.telemetry
+    linker = _Linker(compile_header, env, telemetry)
+    holder = GatewayHolder(linker(compiled))
     reloader = None
     if config_dir is not None and compile_dir is not None:
-        reloader = Reloader(holder, config_dir, compile_dir, link, debounce_ms=debounce_ms)
+        on_result = _reload_reporter(telemetry) if telemetry is not None else None
+        reloader = Reloader(
+            holder, config_dir, compile_dir, linker, debounce_ms=debounce_ms, on_result=on_result
+        )
+    if telemetry is not None:
+        breakers = linker.breakers
+        telemetry.watch_circuits(lambda: _circuits(breakers))
     services = HttpServices(
         holder=holder,
+        telemetry=telemetry,
         executor=Executor(components),
         admin_token=admin_token if admin_token is not None else env.get("GW_ADMIN_TOKEN") or None,
         reload=(lambda: reloader.reload("admin")) if reloader is not None else None,
     )
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        del app
-        if reloader is not None:
-            reloader.start(watch=watch)
-        try:
-            yield
-        finally:
-            if reloader is not None:
-                await reloader.stop()
-            await pool.aclose()
-
     return Litestar(
         route_handlers=build_route_handlers(services),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        lifespan=[lifespan],
+        lifespan=[_lifespan(reloader, linker, watch=watch)],
         openapi_config=None,
         request_max_body_size=None,
         logging_config=None,
         debug=False,
     )
+
+
+def _reload_reporter(telemetry: Telemetry) -> Callable[[str, str, bool, list[str]], None]:
+    def report(old: str, new: str, ok: bool, errors: list[str]) -> None:
+        telemetry.config_reloaded(old_hash=old, new_hash=new, ok=ok, diagnostics=errors)
+
+    return report
+
+
+def _circuits(breakers: BreakerBoard) -> list[tuple[str, str, str]]:
+    out = []
+    for key, state in breakers.snapshot().items():
+        route, path, _provider = key.split(":", 2)
+        out.append((route, path, str(state["state"])))
+    return out
 
 
 def app_from_env() -> Litestar:
@@ -105,4 +155,5 @@ def app_from_env() -> Litestar:
         compile_dir=compile_dir,
         compile_header=compile_header,
         watch=os.environ.get("GW_WATCH", "1") != "0",
+        telemetry=Telemetry.from_env(os.environ),
     )

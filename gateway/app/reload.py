@@ -52,8 +52,11 @@ class Reloader:
         link: Callable[[CompiledGateway], Serving],
         *,
         debounce_ms: int = 300,
+        on_result: Callable[[str, str, bool, list[str]], None] | None = None,
     ) -> None:
         self.holder = holder
+        self._on_result = on_result
+        """Called with (old hash, new hash, ok, errors) after each reload that was not a no-op."""
         self.config_dir = config_dir
         self._compile = compile_dir
         self._link = link
@@ -70,6 +73,7 @@ class Reloader:
             if result.gateway is None or errors:
                 lines = [_diagnostic_text(d) for d in errors] or ["config did not compile"]
                 _LOG.error("reload refused (%s): %d error(s)\n%s", reason, len(lines), "\n".join(lines))
+                self._report(self.holder.current.gateway.config_hash, "", False, lines)
                 return {"ok": False, "reason": reason, "errors": lines}
             current = self.holder.current.gateway.config_hash
             if result.gateway.content_hash == current:
@@ -78,10 +82,16 @@ class Reloader:
                 serving = self._link(result.gateway)
             except LinkError as exc:
                 _LOG.error("reload refused (%s): %s", reason, "; ".join(exc.problems))
+                self._report(current, result.gateway.content_hash, False, exc.problems)
                 return {"ok": False, "reason": reason, "errors": exc.problems}
             self.holder.swap(serving)
+            self._report(current, serving.gateway.config_hash, True, [])
             _LOG.info("config reloaded (%s): %s -> %s", reason, current, serving.gateway.config_hash)
             return {"ok": True, "changed": True, "config_hash": serving.gateway.config_hash}
+
+    def _report(self, old: str, new: str, ok: bool, errors: list[str]) -> None:
+        if self._on_result is not None:
+            self._on_result(old, new, ok, errors)
 
     async def watch(self) -> None:
         """Reload on every debounced batch of file changes until stopped."""

@@ -24,6 +24,7 @@ from gateway.runtime import (
     parse_headers,
     sse_events,
 )
+from gateway.telemetry import Telemetry
 
 __all__ = ["HttpServices", "build_route_handlers"]
 
@@ -40,6 +41,7 @@ class HttpServices:
     executor: Executor
     admin_token: str | None = None
     reload: Callable[[], Awaitable[dict[str, Any]]] | None = None  # Any: JSON report
+    telemetry: Telemetry | None = None
 
 
 def _json(content: object, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
@@ -130,7 +132,15 @@ def build_route_handlers(services: HttpServices) -> list[BaseRouteHandler]:
             {"status": "ready", "config_hash": gateway.config_hash, "routes": sorted(gateway.routes)}
         )
 
-    return [chat_completions, completions, embeddings, models, health, ready, *_admin_handlers(services)]
+    @get("/metrics")
+    async def metrics() -> Response[bytes]:
+        if services.telemetry is None:
+            raise NotFound("metrics are disabled")
+        body, content_type = services.telemetry.render_metrics()
+        return Response(content=body, media_type=content_type)
+
+    handlers = [chat_completions, completions, embeddings, models, health, ready, metrics]
+    return [*handlers, *_admin_handlers(services)]
 
 
 def _admin_handlers(services: HttpServices) -> list[BaseRouteHandler]:

@@ -45,11 +45,22 @@ class ProviderCaller:
         attempt = 0
         while True:
             timeout_s = self._timeout_s(route.default_timeout_ms, leaf, provider, ctx)
-            try:
-                result = await self._attempt(
-                    provider, ctx, self._call(leaf, provider, ctx, body, base_url, timeout_s)
+            call = self._call(leaf, provider, ctx, body, base_url, timeout_s)
+            rt = ctx.telemetry
+            if rt is not None:
+                rt.attempt_started(
+                    path=leaf.path,
+                    provider=provider.spec.id,
+                    provider_type=provider.spec.type,
+                    model=ctx.model or None,
+                    source=str(leaf.source),
+                    headers=call.headers,
                 )
+            try:
+                result = await self._attempt(provider, ctx, call)
             except UpstreamError as exc:
+                if rt is not None:
+                    rt.attempt_finished(status=exc.status, error=exc.type)
                 ctx.attempts.append({"path": leaf.path, "provider": provider.spec.id, "status": exc.status})
                 if breaker is not None:
                     breaker.record(exc.status)
@@ -60,6 +71,10 @@ class ProviderCaller:
                 await self.components.sleep(wait)
                 attempt += 1
                 continue
+            if rt is not None:
+                rt.attempt_finished(
+                    status=200, usage=None if isinstance(result, StreamStart) else result.usage
+                )
             if breaker is not None:
                 breaker.record(200)
             ctx.retry_count = attempt

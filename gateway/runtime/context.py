@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from gateway.ports import CacheStatus, VirtualKey
 from gateway.runtime.headers import RequestHeaders
+from gateway.telemetry import RequestTelemetry
 from gateway.usage import Usage
 
 __all__ = ["Endpoint", "RequestContext"]
@@ -43,6 +44,8 @@ class RequestContext:
     usage: Usage | None = None
     cost_usd: float | None = None
     budget_remaining_usd: float | None = None
+    telemetry: RequestTelemetry | None = None
+    """The request's logs/metrics/trace handle, when telemetry is on."""
 
     @property
     def trace_id(self) -> str:

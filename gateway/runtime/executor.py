@@ -19,6 +19,7 @@ from gateway.runtime.stages import Components, authenticate, guard_input, limit_
 
 __all__ = ["Executor"]
 
+_OPERATIONS = {"chat": "chat", "completions": "text_completion", "embeddings": "embeddings"}
 _PATHNAMES = {
     "chat": "/v1/chat/completions",
     "completions": "/v1/completions",
@@ -48,6 +49,19 @@ class Executor:
         """Execute the request; a stream is returned committed (first chunk read) and unfinished."""
         ctx.route_id, ctx.config_hash = route.spec.id, route.config_hash
         ctx.deadline = ctx.started_mono + route.deadline_ms / 1000.0
+        telemetry = self.components.telemetry
+        if telemetry is not None:
+            model = body.get("model")
+            ctx.telemetry = telemetry.request_started(
+                trace_id=ctx.trace_id,
+                route=route.spec.id,
+                config_hash=route.config_hash,
+                source=str(route.spec.source),
+                model=model if isinstance(model, str) else None,
+                stream=ctx.stream,
+                operation=_OPERATIONS[ctx.endpoint],
+                headers=ctx.headers.raw,
+            )
         try:
             await authenticate(self.components, route, ctx)
             if self.components.limiter is not None:
@@ -56,6 +70,9 @@ class Executor:
             result = await self._walk(gw, route, route.spec.root, ctx, body)
         except GatewayError as exc:
             record_usage(self.components, ctx, exc.status)
+            raise
+        except BaseException:  # a bug or a client that went away: still close the request once
+            record_usage(self.components, ctx, 499)
             raise
         if not isinstance(result, StreamStart):
             record_usage(self.components, ctx, ctx.status)

@@ -29,6 +29,7 @@ from gateway.ports import (
 )
 from gateway.runtime.context import RequestContext
 from gateway.runtime.linked import LinkedRoute
+from gateway.telemetry import Telemetry
 from gateway.usage import Usage
 
 __all__ = [
@@ -54,6 +55,7 @@ class Components:
     limiter: Limiter | None = None
     keys: KeyStore | None = None
     usage: UsageSink | None = None
+    telemetry: Telemetry | None = None
     rng: random.Random = field(default_factory=random.Random)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
@@ -178,7 +180,10 @@ def record_usage(components: Components, ctx: RequestContext, status: int) -> No
                 config_hash=ctx.config_hash,
             )
         )
-    if _LOG.isEnabledFor(logging.INFO):
+    if ctx.telemetry is not None:
+        ctx.telemetry.request_finished(status=status, usage=ctx.usage, cost_usd=ctx.cost_usd)
+        ctx.telemetry = None  # exactly once
+    elif _LOG.isEnabledFor(logging.INFO):
         _LOG.info(
             "request",
             extra={

@@ -64,6 +64,8 @@ async def _frames(start: StreamStart, ctx: RequestContext) -> AsyncIterator[byte
     if flt is None:
         # Everything that arrived together is written together: one send per upstream read.
         async for batch in _batches(start):
+            if ctx.telemetry is not None:
+                ctx.telemetry.stream_chunk()
             yield b"".join(b"data: " + payload + b"\n\n" for payload in batch)
         return
     async for batch in _batches(start):
