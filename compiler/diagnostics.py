@@ -68,6 +68,7 @@ CODES: dict[str, str] = {
     "GW-E0604": "header target has no credentials",
     "GW-E0605": "custom host is not allowed",
     "GW-E0606": "header config is not a JSON object",
+    "GW-E0607": "an ad-hoc header provider needs a `custom_host`",
     "GW-E0901": "internal compiler error",
     "GW-W0901": "target is unreachable",
     "GW-W0902": "provider is never used",

@@ -19,16 +19,26 @@ from compiler.header_resolver import HeaderResolver
 from compiler.header_source import HEADER_FILE, parse_header
 from compiler.hosts import custom_host_problem
 from compiler.passes.inherit import Inherited
+from compiler.passes.lint import leaves
 from compiler.passes.tree import TreeBuilder, dedupe
 from compiler.pointer import join
 from compiler.raw import RawHeaderNode
 from compiler.schema import SchemaSet, check_instance
-from compiler.specs import CompiledGateway, GuardrailSpec, PolicySpec, ProviderSpec, RouteSpec, Source
+from compiler.specs import (
+    CompiledGateway,
+    GuardrailSpec,
+    NodeSpec,
+    PolicySpec,
+    ProviderSpec,
+    RouteSpec,
+    Source,
+)
 
 __all__ = ["HEADER_ROUTE_ID", "HeaderCompileResult", "compile_header_config"]
 
 HEADER_ROUTE_ID = "<header>"
 _ROUTE_ID = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_NEEDS_HOST = frozenset({"openai-compatible", "vllm", "lmstudio", "azure-openai"})
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,20 @@ def _root_guardrails(
     return route_in, route_out, diags
 
 
+def _check_base_urls(doc: Document, root: NodeSpec, adhoc: list[ProviderSpec]) -> list[Diagnostic]:
+    """Ad-hoc providers of adapters without a public default URL need a `custom_host`."""
+    by_id = {p.id: p for p in adhoc}
+    internal = {shown: pointer for pointer, shown in doc.display.items()}
+    diags: list[Diagnostic] = []
+    for leaf in leaves(root):
+        spec = by_id.get(leaf.provider)
+        if spec is not None and spec.type in _NEEDS_HOST and not spec.base_url and not leaf.custom_host:
+            pointer = internal.get(leaf.source.pointer, leaf.source.pointer)
+            msg = f"provider `{spec.type}` needs a `custom_host` (it has no public default url)"
+            diags.append(doc.diag("GW-E0607", pointer, msg, hint='add "custom_host": "https://…"'))
+    return diags
+
+
 def _compile_json(doc: Document, base: CompiledGateway, schemas: SchemaSet) -> HeaderCompileResult:
     diags = check_instance(doc, schemas.validator("header"), doc.data)
     if diags:
@@ -113,6 +137,8 @@ def _compile_json(doc: Document, base: CompiledGateway, schemas: SchemaSet) -> H
     route_in, route_out, errs = _root_guardrails(doc, raw, resolver, base.policy)
     root, more = TreeBuilder(doc=doc, resolver=resolver).node(raw, "", (), Inherited(), root=True)
     diags += errs + more
+    if root is not None:
+        diags += _check_base_urls(doc, root, resolver.adhoc_providers)
     if root is None or any(d.severity == "error" for d in diags):
         return _fail(diags)
     route = RouteSpec(
