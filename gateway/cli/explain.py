@@ -1,4 +1,4 @@
-"""`gw explain ROUTE [PATH…]`: the compiled routing tree, each node with its file:line."""
+"""`gw explain ROUTE [PATH…]` (or `--header JSON`): the compiled tree, each node with its file:line."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from gateway.cli.validate import EXIT_ERRORS, EXIT_OK, EXIT_USAGE_ERR, add_paths_argument, report
+from gateway.cli.validate import EXIT_ERRORS, EXIT_OK, EXIT_USAGE_ERR, report
 
 if TYPE_CHECKING:
-    from compiler.specs import LeafSpec, NodeSpec, RouteSpec
+    from compiler.specs import CompiledGateway, LeafSpec, NodeSpec, RouteSpec
 
 __all__ = ["explain_route", "register", "run_explain"]
 
@@ -84,15 +84,41 @@ def explain_route(route: RouteSpec, content_hash: str) -> str:
     return "\n".join(lines)
 
 
+def _explain_header(text: str, gateway: CompiledGateway) -> int:
+    """Compile an `x-portkey-config` value against the manifests and print its tree (keys never shown)."""
+    from compiler import compile_header_config, format_diagnostics, summary_line
+
+    result = compile_header_config(text, gateway)
+    if result.route is None:
+        body = format_diagnostics(result.diagnostics, "text")
+        sys.stdout.write(body + "\n" + summary_line(result.diagnostics, compiled=False) + "\n")
+        return EXIT_ERRORS
+    lines = [explain_route(result.route, gateway.content_hash)]
+    lines += [
+        f"  provider {p.id}: {p.type}" + (" (inline key)" if p.api_key else "") for p in result.providers
+    ]
+    lines += [
+        f"  guardrail {g.id}: {g.action} {','.join(c.type for c in g.checks)}" for g in result.guardrails
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
 def run_explain(args: argparse.Namespace) -> int:
     """Handle `gw explain`."""
     from compiler import compile_paths
     from compiler.did_you_mean import suggest
 
-    result = compile_paths(args.paths)
+    paths = args.paths if args.header is None else [*([args.route] if args.route else []), *args.paths]
+    result = compile_paths(paths or ["configs"])
     if result.gateway is None:
         report(result, "text")
         return EXIT_ERRORS
+    if args.header is not None:
+        return _explain_header(args.header, result.gateway)
+    if args.route is None:
+        sys.stderr.write("gw: give a ROUTE id or --header JSON\n")
+        return EXIT_USAGE_ERR
     routes = {r.id: r for r in result.gateway.routes}
     route = routes.get(args.route)
     if route is None:
@@ -106,6 +132,11 @@ def run_explain(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `gw explain`."""
     parser = subparsers.add_parser("explain", help="show a route's compiled tree with file:line of each node")
-    parser.add_argument("route", metavar="ROUTE", help="route id")
-    add_paths_argument(parser)
+    parser.add_argument("route", metavar="ROUTE", nargs="?", help="route id")
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", default=[], help="files or directories (default: configs)"
+    )
+    parser.add_argument(
+        "--header", metavar="JSON", help="explain an x-portkey-config value instead of a route"
+    )
     parser.set_defaults(handler=run_explain)
