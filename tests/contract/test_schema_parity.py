@@ -123,3 +123,10 @@ def test_every_spec_is_frozen_and_keyword_only(struct: type[msgspec.Struct]) -> 
     assert config.frozen and config.forbid_unknown_fields
     params = inspect.signature(struct).parameters.values()
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params)
+
+
+@pytest.mark.parametrize("path", sorted((SCHEMAS / "checks").glob("*.schema.json")), ids=lambda p: p.name)
+def test_check_schemas_the_compiler_loads_are_valid(path: Path) -> None:
+    schema = json.loads(path.read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema.get("type") == "object"
