@@ -23,7 +23,7 @@ def providers(count: int) -> str:
     """Provider manifests."""
     return "\n---\n".join(
         f"kind: provider\nid: p{i}\ntype: {ADAPTERS[i % 5]}\napi_key: {{env: KEY_{i}}}\n"
-        f"models: [m{i}-large, m{i}-small]\nrequest_timeout: {1000 + i}\n"
+        f"models: [m-large, m-small, m{i}-extra]\nrequest_timeout: {1000 + i}\n"
         for i in range(count)
     )
 
