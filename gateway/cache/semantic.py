@@ -2,8 +2,8 @@
 
 One row per stored response: `context` (hash of everything that must match exactly), `text` (the
 probe text, kept for the fact check), `vector`, `response` (encoded JSON) and `expires_at`. A lookup
-is a cosine nearest-neighbour search pre-filtered on `context` and expiry; the best few candidates
-above the threshold go through `facts_agree`, the first that passes is the hit.
+is a cosine nearest-neighbour search restricted to the probe's `context` (see `search`); the best few
+live candidates above the threshold go through `facts_agree`, the first that passes is the hit.
 
 Every method blocks (embedding, LanceDB I/O): the cache calls them from its worker threads. LanceDB
 is imported on first use (~2 s). Single-row appends fragment the table, so after `optimize_every`
@@ -50,6 +50,7 @@ class SemanticIndex:
         index_after: int = 50_000,
         optimize_every: int = 1_000,
         candidates: int = 4,
+        wide: int = 10,
         nprobes: int = 8,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -59,6 +60,7 @@ class SemanticIndex:
         self._index_after = index_after
         self._optimize_every = optimize_every
         self._candidates = candidates
+        self._wide = max(wide, candidates)
         self._nprobes = nprobes
         self._clock = clock
         self._table: Any = None  # Any: lancedb.table.Table, imported lazily
@@ -93,27 +95,41 @@ class SemanticIndex:
         return self.embedder.embed([text])[0]
 
     def search(self, probe: SemanticProbe, vector: list[float], threshold: float) -> SemanticMatch | None:
-        """Return the most similar live entry in the probe's context that passes the fact check."""
+        """Return the most similar live entry in the probe's context that passes the fact check.
+
+        First an unfiltered search for the `wide` nearest rows: if any of them is in the probe's
+        context, the best in-context row is among them (nothing in the context can rank above it);
+        if none is and the farthest is already below the threshold, no row in the context can reach
+        it. Only when the neighbourhood is crowded with other contexts' rows above the threshold
+        does a second search pre-filter on `context` (B-tree indexed). The pre-filter alone costs
+        ~10 ms on a 1M-row table whose rows share one context; the unfiltered search ~4 ms.
+        """
         self.open()
-        # Only `context` is a pre-filter (B-tree indexed once the table is large); expiry is checked on
-        # the few candidates, since filtering every row by `expires_at` costs more than the search.
-        query = (
-            self._table.search(vector, vector_column_name="vector")
-            .distance_type("cosine")
-            .where(f"context = '{probe.context}'", prefilter=True)
-            .select(["text", "response", "expires_at", "_distance"])
-            .limit(self._candidates)
-        )
-        if self._indexed:
-            query = query.nprobes(self._nprobes)
+        rows = self._query(vector, None, self._wide)
+        mine = [r for r in rows if r["context"] == probe.context]
+        if not mine and len(rows) == self._wide and 1.0 - float(rows[-1]["_distance"]) >= threshold:
+            mine = self._query(vector, probe.context, self._candidates)
         now = self._clock()
-        for row in query.to_list():
+        for row in mine[: self._candidates]:
             similarity = 1.0 - float(row["_distance"])
             if similarity < threshold:
                 break
+            # Expiry is checked on the candidates: filtering every row by it costs more than the search.
             if row["expires_at"] > now and facts_agree(probe.text, row["text"], similarity):
                 return SemanticMatch(response=row["response"], similarity=round(similarity, 4))
         return None
+
+    def _query(
+        self, vector: list[float], context: str | None, limit: int
+    ) -> list[dict[str, Any]]:  # Any: row
+        query = self._table.search(vector, vector_column_name="vector").distance_type("cosine")
+        if context is not None:
+            query = query.where(f"context = '{context}'", prefilter=True)
+        query = query.select(["context", "text", "response", "expires_at", "_distance"]).limit(limit)
+        if self._indexed:
+            query = query.nprobes(self._nprobes)
+        rows: list[dict[str, Any]] = query.to_list()  # Any: row
+        return rows
 
     def add(
         self,

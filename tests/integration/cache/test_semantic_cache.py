@@ -89,6 +89,18 @@ async def test_other_system_prompt_or_tenant_never_matches(cache: GatewayRespons
     assert (await cache.lookup(_request("How can I reset my password?"))).status == "SEMANTIC HIT"
 
 
+async def test_popular_prompt_cached_by_many_tenants_still_hits_in_each(cache: GatewayResponseCache) -> None:
+    for i in range(14):  # more tenants than one unfiltered search returns, all nearer than ours
+        await cache.store(
+            _request("What's the capital city of France?", partition=f"t{i}"), _completion(f"t{i}")
+        )
+    await cache.store(_request("What is the capital of France?", partition="mine"), _completion("mine"))
+    hit = await cache.lookup(_request("What's the capital city of France?", partition="mine"))
+    assert hit.status == "SEMANTIC HIT" and hit.response == _completion("mine")
+    miss = await cache.lookup(_request("What's the capital city of France?", partition="nobody"))
+    assert miss.status == "SEMANTIC MISS"
+
+
 async def test_semantic_entries_expire(cache: GatewayResponseCache) -> None:
     short = CacheSpec(mode="semantic", max_age_s=1, threshold=0.85)
     await cache.store(_request("Who wrote Hamlet?", spec=short), _completion("Shakespeare."))
