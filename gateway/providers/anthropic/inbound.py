@@ -55,24 +55,25 @@ def chat_request_from_messages(body: Mapping[str, Any]) -> dict[str, Any]:  # An
     """Translate an Anthropic `/v1/messages` request into an OpenAI chat request."""
     if not isinstance(body.get("model"), str):
         raise RequestError("model: Field required", param="model")
-    if not isinstance(body.get("max_tokens"), int):
+    max_tokens = body.get("max_tokens")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
         raise RequestError("max_tokens: Field required", param="max_tokens")
-    out: dict[str, Any] = {"model": body["model"], "max_tokens": body["max_tokens"]}
+    out: dict[str, Any] = {"model": body["model"], "max_tokens": max_tokens}
     out["messages"] = _system(body.get("system")) + _messages(body.get("messages"))
     for name in ("temperature", "top_p", "top_k"):
         if body.get(name) is not None:
             out[name] = body[name]
-    if body.get("stop_sequences"):
-        out["stop"] = list(body["stop_sequences"])
+    stops = body.get("stop_sequences")
+    if stops:
+        if not isinstance(stops, list) or not all(isinstance(x, str) for x in stops):
+            raise RequestError("stop_sequences: Input should be a list of strings", param="stop_sequences")
+        out["stop"] = list(stops)
     if body.get("stream"):
         out["stream"] = True
         out["stream_options"] = {"include_usage": True}
-    if body.get("tools"):
-        out["tools"] = [_tool(t, i) for i, t in enumerate(body["tools"])]
+    _tools(body.get("tools"), out)
     _tool_choice(body.get("tool_choice"), out)
-    user = (body.get("metadata") or {}).get("user_id")
-    if user:
-        out["user"] = str(user)
+    _metadata(body.get("metadata"), out)
     return out
 
 
@@ -81,8 +82,29 @@ def _system(system: Any) -> list[dict[str, Any]]:  # Any: client JSON
         return []
     if isinstance(system, str):
         return [{"role": "system", "content": system}]
-    text = "\n\n".join(b.get("text", "") for b in system if isinstance(b, dict) and b.get("type") == "text")
+    if not isinstance(system, list):
+        raise RequestError("system: Input should be a string or a list of text blocks", param="system")
+    text = "\n\n".join(
+        str(b.get("text", "")) for b in system if isinstance(b, dict) and b.get("type") == "text"
+    )
     return [{"role": "system", "content": text}]
+
+
+def _metadata(metadata: Any, out: dict[str, Any]) -> None:  # Any: client JSON
+    if metadata is None:
+        return
+    if not isinstance(metadata, dict):
+        raise RequestError("metadata: Input should be an object", param="metadata")
+    if metadata.get("user_id"):
+        out["user"] = str(metadata["user_id"])
+
+
+def _tools(tools: Any, out: dict[str, Any]) -> None:  # Any: client JSON
+    if not tools:
+        return
+    if not isinstance(tools, list):
+        raise RequestError("tools: Input should be a list", param="tools")
+    out["tools"] = [_tool(t, i) for i, t in enumerate(tools)]
 
 
 def _messages(raw: Any) -> list[dict[str, Any]]:  # Any: client JSON
@@ -91,7 +113,7 @@ def _messages(raw: Any) -> list[dict[str, Any]]:  # Any: client JSON
     out: list[dict[str, Any]] = []
     for i, msg in enumerate(raw):
         role = msg.get("role") if isinstance(msg, dict) else None
-        content = msg.get("content")
+        content = msg.get("content") if isinstance(msg, dict) else None
         if role == "user":
             out.extend(_user(content, f"messages.{i}"))
         elif role == "assistant":
@@ -107,9 +129,13 @@ def _user(content: Any, where: str) -> list[dict[str, Any]]:  # Any: client JSON
     """Tool results become `tool` messages (first, as OpenAI wants them right after the call)."""
     if isinstance(content, str):
         return [{"role": "user", "content": content}]
+    if not isinstance(content, list):
+        raise RequestError(
+            f"{where}.content: Input should be a string or a list of blocks", param=f"{where}.content"
+        )
     tools: list[dict[str, Any]] = []
     parts: list[dict[str, Any]] = []
-    for j, block in enumerate(content or ()):
+    for j, block in enumerate(content):
         kind = block.get("type") if isinstance(block, dict) else None
         if kind == "tool_result":
             tools.append(
@@ -130,18 +156,19 @@ def _user(content: Any, where: str) -> list[dict[str, Any]]:  # Any: client JSON
 
 def _result_text(block: dict[str, Any]) -> str:  # Any: client JSON
     content = block.get("content")
-    text = (
-        content
-        if isinstance(content, str)
-        else "".join(
-            b.get("text", "") for b in content or () if isinstance(b, dict) and b.get("type") == "text"
+    if isinstance(content, list):
+        text = "".join(
+            str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text"
         )
-    )
+    else:
+        text = content if isinstance(content, str) else ""
     return f"Error: {text}" if block.get("is_error") else text
 
 
 def _image_url(block: dict[str, Any], where: str) -> str:  # Any: client JSON
-    source = block.get("source") or {}
+    source = block.get("source")
+    if not isinstance(source, dict):
+        source = {}
     if source.get("type") == "base64":
         return f"data:{source.get('media_type')};base64,{source.get('data')}"
     if source.get("type") == "url":
@@ -152,12 +179,16 @@ def _image_url(block: dict[str, Any], where: str) -> str:  # Any: client JSON
 def _assistant(content: Any, where: str) -> dict[str, Any]:  # Any: client JSON
     if isinstance(content, str):
         return {"role": "assistant", "content": content}
+    if not isinstance(content, list):
+        raise RequestError(
+            f"{where}.content: Input should be a string or a list of blocks", param=f"{where}.content"
+        )
     texts: list[str] = []
     calls: list[dict[str, Any]] = []
-    for block in content or ():
+    for block in content:
         kind = block.get("type") if isinstance(block, dict) else None
         if kind == "text":
-            texts.append(block.get("text", ""))
+            texts.append(str(block.get("text", "")))
         elif kind == "tool_use":
             arguments = _ENCODE.encode(block.get("input") or {}).decode()
             calls.append(

@@ -26,6 +26,7 @@ from gateway.providers.anthropic.wire import (
     ToolUseBlock,
     UrlSource,
 )
+from gateway.providers.chat_request import data_url, function_tools, named_tool, stop_sequences, tool_calls
 from gateway.providers.compliance import ParamPlan, plan_params
 
 __all__ = ["DEFAULT_MAX_TOKENS", "build_request", "image_block"]
@@ -59,8 +60,6 @@ _REFUSED = {
     "top_logprobs": lambda v: None if not v else "Anthropic does not return log probabilities",
 }
 
-_JSON = msgspec.json.Decoder()
-
 
 def build_request(
     body: Mapping[str, Any],  # Any: OpenAI chat request JSON
@@ -74,7 +73,6 @@ def build_request(
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or DEFAULT_MAX_TOKENS
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
         raise RequestError("`max_tokens` must be an integer", param="max_tokens")
-    stop = body.get("stop")
     request = MessagesRequest(
         model=str(body.get("model", "")),
         messages=messages,
@@ -82,7 +80,7 @@ def build_request(
         system=system or None,
         temperature=body.get("temperature"),
         top_p=body.get("top_p"),
-        stop_sequences=[stop] if isinstance(stop, str) else (list(stop) if stop else None),
+        stop_sequences=stop_sequences(body.get("stop")),
         stream=True if stream else None,
         tools=_tools(body.get("tools")),
         tool_choice=_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
@@ -124,8 +122,8 @@ def _turn(
         return _user_blocks(msg.get("content"), where, strict=strict), "user"
     if role == "assistant":
         blocks: list[RequestBlock] = list(_text_blocks(msg.get("content"), where, strict=strict))
-        for j, call in enumerate(msg.get("tool_calls") or ()):
-            blocks.append(_tool_use(call, f"{where}.tool_calls[{j}]"))
+        for call in tool_calls(msg, where):
+            blocks.append(ToolUseBlock(id=call.id, name=call.name, input=call.arguments))
         return blocks, "assistant"
     if role == "tool":
         call_id = msg.get("tool_call_id")
@@ -165,51 +163,34 @@ def _user_blocks(content: Any, where: str, *, strict: bool) -> list[RequestBlock
     for j, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
         if kind == "image_url":
-            url = (part.get("image_url") or {}).get("url", "")
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, dict) else None
             out.append(image_block(url, f"{where}.content[{j}].image_url.url"))
         else:
             out.extend(_text_blocks([part], f"{where}", strict=strict))
     return out
 
 
-def image_block(url: str, param: str) -> ImageBlock:
+def image_block(url: Any, param: str) -> ImageBlock:  # Any: client JSON
     """Turn an OpenAI image URL (a `data:` URL or http(s)) into an Anthropic image block."""
-    if url.startswith("data:"):
-        header, sep, data = url[5:].partition(",")
-        media_type, _, encoding = header.partition(";")
-        if not sep or encoding != "base64" or not media_type:
-            raise RequestError("image data URLs must be `data:<media type>;base64,<data>`", param=param)
-        return ImageBlock(source=Base64Source(media_type=media_type, data=data))
-    if url.startswith(("https://", "http://")):
+    inline = data_url(url, param)
+    if inline is not None:
+        return ImageBlock(source=Base64Source(media_type=inline[0], data=inline[1]))
+    if isinstance(url, str) and url.startswith(("https://", "http://")):
         return ImageBlock(source=UrlSource(url=url))
     raise RequestError("an image must be a base64 data URL or an http(s) URL", param=param)
 
 
-def _tool_use(call: Any, where: str) -> ToolUseBlock:  # Any: client JSON
-    fn = call.get("function") or {}
-    args = fn.get("arguments") or "{}"
-    try:
-        parsed = _JSON.decode(args) if isinstance(args, str) else args
-    except msgspec.DecodeError:
-        raise RequestError(
-            "tool call arguments must be a JSON object", param=f"{where}.function.arguments"
-        ) from None
-    if not isinstance(parsed, dict):
-        raise RequestError("tool call arguments must be a JSON object", param=f"{where}.function.arguments")
-    return ToolUseBlock(id=str(call.get("id", "")), name=str(fn.get("name", "")), input=parsed)
-
-
 def _tools(raw: Any) -> list[Tool] | None:  # Any: client JSON
-    if not raw:
-        return None
-    tools = []
-    for i, tool in enumerate(raw):
-        fn = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
-        if not isinstance(fn, dict) or not fn.get("name"):
-            raise RequestError("only function tools with a name are supported", param=f"tools[{i}]")
-        schema = fn.get("parameters") or {"type": "object", "properties": {}}
-        tools.append(Tool(name=fn["name"], description=fn.get("description"), input_schema=schema))
-    return tools
+    tools = [
+        Tool(
+            name=t.name,
+            description=t.description,
+            input_schema=t.parameters or {"type": "object", "properties": {}},
+        )
+        for t in function_tools(raw)
+    ]
+    return tools or None
 
 
 def _tool_choice(raw: Any, parallel: Any) -> ToolChoice | None:  # Any: client JSON
@@ -220,9 +201,4 @@ def _tool_choice(raw: Any, parallel: Any) -> ToolChoice | None:  # Any: client J
         return ToolChoice(type=raw, disable_parallel_tool_use=no_parallel if raw == "auto" else None)
     if raw == "required":
         return ToolChoice(type="any", disable_parallel_tool_use=no_parallel)
-    name = raw.get("function", {}).get("name") if isinstance(raw, dict) else None
-    if not isinstance(name, str):
-        raise RequestError(
-            "`tool_choice` must be auto, none, required or a named function", param="tool_choice"
-        )
-    return ToolChoice(type="tool", name=name, disable_parallel_tool_use=no_parallel)
+    return ToolChoice(type="tool", name=named_tool(raw), disable_parallel_tool_use=no_parallel)

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from gateway.errors import RequestError
+from gateway.providers.chat_request import data_url, function_tools, named_tool, stop_sequences, tool_calls
 from gateway.providers.compliance import ParamPlan, plan_params
 from gateway.providers.gemini.wire import (
     BatchEmbedRequest,
@@ -67,13 +68,12 @@ def build_request(
 
 
 def _generation_config(body: Mapping[str, Any]) -> GenerationConfig | None:  # Any: OpenAI JSON
-    stop = body.get("stop")
     mime, schema = _response_format(body.get("response_format"))
     config = GenerationConfig(
         temperature=body.get("temperature"),
         top_p=body.get("top_p"),
         max_output_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
-        stop_sequences=[stop] if isinstance(stop, str) else (list(stop) if stop else None),
+        stop_sequences=stop_sequences(body.get("stop")),
         candidate_count=body.get("n"),
         presence_penalty=body.get("presence_penalty"),
         frequency_penalty=body.get("frequency_penalty"),
@@ -91,7 +91,8 @@ def _response_format(raw: Any) -> tuple[str | None, dict[str, Any] | None]:  # A
     if kind == "json_object":
         return "application/json", None
     if kind == "json_schema":
-        schema = (raw.get("json_schema") or {}).get("schema")
+        spec = raw.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, dict) else None
         return "application/json", schema if isinstance(schema, dict) else None
     raise RequestError(f"unsupported response_format type {kind!r}", param="response_format.type")
 
@@ -109,13 +110,6 @@ def _contents(raw: Any) -> tuple[list[Part], list[Content]]:  # Any: client JSON
         if role in ("system", "developer"):
             system.extend(_parts(msg.get("content"), where))
             continue
-        if role == "assistant":
-            names.update(
-                {
-                    c.get("id", ""): (c.get("function") or {}).get("name", "")
-                    for c in msg.get("tool_calls") or ()
-                }
-            )
         parts, wire_role = _turn(msg, role, where, names)
         if not parts:
             continue
@@ -133,12 +127,13 @@ def _turn(
         return _parts(msg.get("content"), where), "user"
     if role == "assistant":
         parts = _parts(msg.get("content"), where)
-        for j, call in enumerate(msg.get("tool_calls") or ()):
-            parts.append(Part(function_call=_function_call(call, f"{where}.tool_calls[{j}]")))
+        for call in tool_calls(msg, where):
+            names[call.id] = call.name
+            parts.append(Part(function_call=FunctionCall(name=call.name, args=call.arguments)))
         return parts, "model"
     if role == "tool":
         call_id = msg.get("tool_call_id")
-        if call_id not in names:
+        if not isinstance(call_id, str) or call_id not in names:
             raise RequestError(
                 "a tool message must answer a tool call of an earlier assistant message",
                 param=f"{where}.tool_call_id",
@@ -149,11 +144,10 @@ def _turn(
 
 
 def _tool_result(content: Any) -> dict[str, Any]:  # Any: JSON
-    text = (
-        content
-        if isinstance(content, str)
-        else "".join(p.get("text", "") for p in content or () if isinstance(p, dict))
-    )
+    if isinstance(content, list):
+        text = "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    else:
+        text = content if isinstance(content, str) else ""
     try:
         parsed = _JSON.decode(text)
     except msgspec.DecodeError:
@@ -177,21 +171,19 @@ def _parts(content: Any, where: str) -> list[Part]:  # Any: client JSON
             if text:
                 out.append(Part(text=text))
         elif kind == "image_url":
-            url = (part.get("image_url") or {}).get("url", "")
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, dict) else None
             out.append(_image(url, f"{where}.content[{j}].image_url.url"))
         else:
             raise RequestError(f"unsupported content part {kind!r} for gemini", param=f"{where}.content[{j}]")
     return out
 
 
-def _image(url: str, param: str) -> Part:
-    if url.startswith("data:"):
-        header, sep, data = url[5:].partition(",")
-        mime, _, encoding = header.partition(";")
-        if not sep or encoding != "base64" or not mime:
-            raise RequestError("image data URLs must be `data:<media type>;base64,<data>`", param=param)
-        return Part(inline_data=Blob(mime_type=mime, data=data))
-    if url.startswith(_FILE_URI_PREFIXES):
+def _image(url: Any, param: str) -> Part:  # Any: client JSON
+    inline = data_url(url, param)
+    if inline is not None:
+        return Part(inline_data=Blob(mime_type=inline[0], data=inline[1]))
+    if isinstance(url, str) and url.startswith(_FILE_URI_PREFIXES):
         return Part(file_data=FileData(file_uri=url))
     raise RequestError(
         "gemini takes images inline (base64 data URLs) or as Google file URIs; gw does not fetch http URLs",
@@ -199,32 +191,12 @@ def _image(url: str, param: str) -> Part:
     )
 
 
-def _function_call(call: Any, where: str) -> FunctionCall:  # Any: client JSON
-    fn = call.get("function") or {}
-    args = fn.get("arguments") or "{}"
-    try:
-        parsed = _JSON.decode(args) if isinstance(args, str) else args
-    except msgspec.DecodeError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        raise RequestError("tool call arguments must be a JSON object", param=f"{where}.function.arguments")
-    return FunctionCall(name=str(fn.get("name", "")), args=parsed)
-
-
 def _tools(raw: Any) -> list[Tool] | None:  # Any: client JSON
-    if not raw:
-        return None
-    declarations = []
-    for i, tool in enumerate(raw):
-        fn = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
-        if not isinstance(fn, dict) or not fn.get("name"):
-            raise RequestError("only function tools with a name are supported", param=f"tools[{i}]")
-        declarations.append(
-            FunctionDeclaration(
-                name=fn["name"], description=fn.get("description"), parameters=fn.get("parameters")
-            )
-        )
-    return [Tool(function_declarations=declarations)]
+    declarations = [
+        FunctionDeclaration(name=t.name, description=t.description, parameters=t.parameters)
+        for t in function_tools(raw)
+    ]
+    return [Tool(function_declarations=declarations)] if declarations else None
 
 
 def _tool_config(raw: Any) -> ToolConfig | None:  # Any: client JSON
@@ -233,11 +205,7 @@ def _tool_config(raw: Any) -> ToolConfig | None:  # Any: client JSON
     modes = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
     if isinstance(raw, str) and raw in modes:
         return ToolConfig(function_calling_config=FunctionCallingConfig(mode=modes[raw]))
-    name = raw.get("function", {}).get("name") if isinstance(raw, dict) else None
-    if not isinstance(name, str):
-        raise RequestError(
-            "`tool_choice` must be auto, none, required or a named function", param="tool_choice"
-        )
+    name = named_tool(raw)
     config = FunctionCallingConfig(mode="ANY", allowed_function_names=[name])
     return ToolConfig(function_calling_config=config)
 

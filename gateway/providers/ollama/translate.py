@@ -14,6 +14,8 @@ from typing import Any
 import msgspec
 
 from gateway.errors import RequestError, UpstreamError
+from gateway.providers.chat_request import data_url, function_tools, stop_sequences
+from gateway.providers.chat_request import tool_calls as read_tool_calls
 from gateway.providers.compliance import ParamPlan, plan_params
 from gateway.providers.ollama.wire import (
     ChatRequest,
@@ -48,22 +50,25 @@ def build_request(
 ) -> tuple[dict[str, Any], ParamPlan]:  # Any: OpenAI / Ollama JSON
     """Translate an OpenAI chat request into an `/api/chat` body and the parameter plan."""
     plan = plan_params(body, provider="ollama", translated=_TRANSLATED, refused=_REFUSED, strict=strict)
-    stop = body.get("stop")
     options = Options(
         temperature=body.get("temperature"),
         top_p=body.get("top_p"),
         num_predict=body.get("max_completion_tokens") or body.get("max_tokens"),
-        stop=[stop] if isinstance(stop, str) else (list(stop) if stop else None),
+        stop=stop_sequences(body.get("stop")),
         seed=body.get("seed"),
         presence_penalty=body.get("presence_penalty"),
         frequency_penalty=body.get("frequency_penalty"),
     )
-    tools = body.get("tools") if body.get("tool_choice") != "none" else None
+    tools = [
+        {"type": "function", "function": msgspec.to_builtins(t)}
+        for t in function_tools(body.get("tools"))
+        if body.get("tool_choice") != "none"
+    ]
     request = ChatRequest(
         model=str(body.get("model", "")),
         messages=_messages(body.get("messages")),
         stream=stream,
-        tools=list(tools) if tools else None,
+        tools=tools or None,
         format=_format(body.get("response_format")),
         options=options if options != Options() else None,
     )
@@ -78,7 +83,8 @@ def _format(raw: Any) -> str | dict[str, Any] | None:  # Any: OpenAI JSON
         return None
     if kind == "json_object":
         return "json"
-    schema = (raw.get("json_schema") or {}).get("schema") if kind == "json_schema" else None
+    spec = raw.get("json_schema") if kind == "json_schema" else None
+    schema = spec.get("schema") if isinstance(spec, dict) else None
     if isinstance(schema, dict):
         return schema
     raise RequestError(
@@ -98,18 +104,15 @@ def _messages(raw: Any) -> list[Message]:  # Any: client JSON
             raise RequestError(f"unsupported message role {role!r} for ollama", param=f"{where}.role")
         text, images = _content(msg.get("content"), where)
         message = Message(role="system" if role == "developer" else role, content=text, images=images or None)
-        if role == "assistant" and msg.get("tool_calls"):
+        if role == "assistant":
+            calls = read_tool_calls(msg, where)
+            names.update({c.id: c.name for c in calls})
             message.tool_calls = [
-                _tool_call(c, f"{where}.tool_calls[{j}]") for j, c in enumerate(msg["tool_calls"])
-            ]
-            names.update(
-                {
-                    str(c.get("id")): m.function.name
-                    for c, m in zip(msg["tool_calls"], message.tool_calls, strict=True)
-                }
-            )
+                ToolCall(function=ToolFunction(name=c.name, arguments=c.arguments)) for c in calls
+            ] or None
         if role == "tool":
-            message.tool_name = names.get(str(msg.get("tool_call_id")))
+            call_id = msg.get("tool_call_id")
+            message.tool_name = names.get(call_id) if isinstance(call_id, str) else None
         out.append(message)
     return out
 
@@ -124,33 +127,23 @@ def _content(content: Any, where: str) -> tuple[str, list[str]]:  # Any: client 
     for j, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
         if kind in ("text", "refusal"):
-            texts.append(part.get("text") or part.get("refusal") or "")
+            texts.append(str(part.get("text") or part.get("refusal") or ""))
         elif kind == "image_url":
-            images.append(
-                _image((part.get("image_url") or {}).get("url", ""), f"{where}.content[{j}].image_url.url")
-            )
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, dict) else None
+            images.append(_image(url, f"{where}.content[{j}].image_url.url"))
         else:
             raise RequestError(f"unsupported content part {kind!r} for ollama", param=f"{where}.content[{j}]")
     return "\n".join(texts), images
 
 
-def _image(url: str, param: str) -> str:
-    header, sep, data = url.partition(",")
-    if url.startswith("data:") and sep and header.endswith(";base64"):
-        return data
-    raise RequestError("ollama takes images as base64 data URLs; gw does not fetch image URLs", param=param)
-
-
-def _tool_call(call: Any, where: str) -> ToolCall:  # Any: client JSON
-    fn = call.get("function") or {}
-    args = fn.get("arguments") or "{}"
-    try:
-        parsed = _JSON.decode(args) if isinstance(args, str) else args
-    except msgspec.DecodeError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        raise RequestError("tool call arguments must be a JSON object", param=f"{where}.function.arguments")
-    return ToolCall(function=ToolFunction(name=str(fn.get("name", "")), arguments=parsed))
+def _image(url: Any, param: str) -> str:  # Any: client JSON
+    inline = data_url(url, param)
+    if inline is None:
+        raise RequestError(
+            "ollama takes images as base64 data URLs; gw does not fetch image URLs", param=param
+        )
+    return inline[1]
 
 
 def usage_from(resp: ChatResponse) -> Usage:
