@@ -19,7 +19,7 @@ import msgspec
 from gateway.errors import StreamBroken, UpstreamError, UpstreamUnavailable
 from gateway.usage import Usage
 
-__all__ = ["ChunkTranslator", "TranslatedStream", "chunk", "open_translated"]
+__all__ = ["ChunkTranslator", "TranslatedStream", "chunk", "open_translated", "translate_batch"]
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -60,6 +60,20 @@ class ChunkTranslator(Protocol):
         ...
 
 
+_MALFORMED = (msgspec.DecodeError, ValueError, TypeError, AttributeError, KeyError)
+"""What translating a provider's malformed event can raise: bytes from the wire are untrusted."""
+
+
+def translate_batch(
+    translator: ChunkTranslator, batch: list[bytes], provider: str
+) -> list[dict[str, Any]]:  # Any: OpenAI chunk JSON
+    """Translate a batch of payloads; an event the translator cannot read breaks the stream."""
+    try:
+        return [item for payload in batch for item in translator.feed(payload)]
+    except _MALFORMED as exc:
+        raise StreamBroken(f"{provider} sent a malformed stream event ({type(exc).__name__})") from None
+
+
 class TranslatedStream:
     """An open, translated stream; iterate it once (by chunk, or by arrival batch with `batches()`)."""
 
@@ -70,8 +84,10 @@ class TranslatedStream:
         pending: list[dict[str, Any]],  # Any: OpenAI chunk JSON
         headers: dict[str, str],
         close: Callable[[], Any],  # Any: returns an awaitable
+        provider: str,
     ) -> None:
         self.headers = headers
+        self._provider = provider
         self._batches = batches
         self._translator = translator
         self._pending = pending
@@ -101,7 +117,7 @@ class TranslatedStream:
 
     def _translate(self, batch: list[bytes]) -> list[dict[str, Any]]:  # Any: OpenAI chunk JSON
         try:
-            return [item for payload in batch for item in self._translator.feed(payload)]
+            return translate_batch(self._translator, batch, self._provider)
         except UpstreamError as exc:
             # Output already reached the client: a provider error now can only end the stream.
             raise StreamBroken(exc.message) from None
@@ -139,11 +155,11 @@ async def open_translated(
             except StopAsyncIteration:
                 pending = translator.finish()
                 break
-            pending = [item for payload in batch for item in translator.feed(payload)]
+            pending = translate_batch(translator, batch, provider)
     except StreamBroken as exc:
         await close()
         raise UpstreamUnavailable(exc.message, provider=provider) from None
     except BaseException:
         await close()
         raise
-    return TranslatedStream(batches, translator, pending, headers, close)
+    return TranslatedStream(batches, translator, pending, headers, close, provider)

@@ -85,3 +85,33 @@ async def test_end_without_marker_breaks_the_stream() -> None:
     stream = await open_translated(batches([b"a"]), Echo(), headers={}, close=Closer(), provider="p")
     with pytest.raises(StreamBroken):
         [x async for x in stream]
+
+
+async def test_malformed_event_before_output_fails_the_attempt() -> None:
+    from gateway.providers.anthropic.stream import AnthropicStreamTranslator
+
+    translator = AnthropicStreamTranslator(created=0, include_usage=False, strict=True, provider="p")
+    with pytest.raises(UpstreamUnavailable, match="malformed"):
+        await open_translated(
+            batches([b'{"type": "message_start", "message": 7}']),
+            translator,
+            headers={},
+            close=Closer(),
+            provider="p",
+        )
+
+
+async def test_malformed_event_after_output_breaks_the_stream() -> None:
+    stream = await open_translated(
+        batches([b"a"], [b"\xff"]), Broken(), headers={}, close=Closer(), provider="p"
+    )
+    with pytest.raises(StreamBroken, match="malformed"):
+        [x async for x in stream]
+
+
+class Broken(Echo):
+    """Fails to decode non-UTF-8 payloads, like a translator meeting garbage."""
+
+    def feed(self, payload: bytes) -> list[dict[str, Any]]:
+        payload.decode("utf-8")
+        return super().feed(payload)
