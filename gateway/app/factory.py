@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from litestar import Litestar
 
 from compiler.specs import CompiledGateway
 from gateway.app.reload import CompileOutcome, DirCompiler, Reloader
+from gateway.app.wiring import Wiring
 from gateway.http import EXCEPTION_HANDLERS, HttpServices, build_route_handlers
 from gateway.providers.transport import TransportPool
 from gateway.runtime import (
@@ -38,6 +39,11 @@ def default_compilers() -> tuple[DirCompiler, HeaderCompiler]:
     return compile_dir, compile_header_config
 
 
+ComponentFactory = Callable[[CompiledGateway], Components]
+"""Builds the components for one compiled config (guardrails and limits depend on it)."""
+Hook = Callable[[], Awaitable[None]]
+
+
 class _Linker:
     """Links compiled configs into Servings sharing one transport pool, breaker board and telemetry."""
 
@@ -45,30 +51,46 @@ class _Linker:
         self,
         compile_header: HeaderCompiler | None,
         env: Mapping[str, str],
-        telemetry: Telemetry | None,
+        components: Components | ComponentFactory,
     ) -> None:
         self.pool = TransportPool()
         self.breakers = BreakerBoard()
         self._compile_header = compile_header
         self._env = env
-        self._telemetry = telemetry
+        self._components = components
 
     def __call__(self, gateway: CompiledGateway) -> Serving:
+        components = (
+            self._components if isinstance(self._components, Components) else self._components(gateway)
+        )
         runtime = link_gateway(gateway, pool=self.pool, breakers=self.breakers, env=self._env)
-        if self._telemetry is not None:
-            self._telemetry.bind(gateway)
+        telemetry = components.telemetry
+        if telemetry is not None:
+            telemetry.bind(gateway)
             for provider in runtime.providers.values():
                 if provider.api_key:
-                    self._telemetry.redactor.add_secret(provider.api_key)
-        return Serving(gateway=runtime, selector=RouteSelector(runtime, self._compile_header, env=self._env))
+                    telemetry.redactor.add_secret(provider.api_key)
+        selector = RouteSelector(runtime, self._compile_header, env=self._env)
+        return Serving(gateway=runtime, selector=selector, executor=Executor(components))
 
 
 def _lifespan(
-    reloader: Reloader | None, linker: _Linker, *, watch: bool
+    reloader: Reloader | None,
+    linker: _Linker,
+    holder: GatewayHolder,
+    hooks: tuple[Sequence[Hook], Sequence[Hook]],
+    *,
+    watch: bool,
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    startup, shutdown = hooks
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         del app
+        for hook in startup:
+            await hook()
+        if startup:  # components opened by the hooks (storage, journals) reach the executor
+            holder.swap(linker(holder.current.gateway.compiled))
         if reloader is not None:
             reloader.start(watch=watch)
         try:
@@ -76,6 +98,8 @@ def _lifespan(
         finally:
             if reloader is not None:
                 await reloader.stop()
+            for hook in shutdown:
+                await hook()
             await linker.pool.aclose()
 
     return lifespan
@@ -87,18 +111,26 @@ def create_app(
     config_dir: Path | None = None,
     compile_dir: DirCompiler | None = None,
     compile_header: HeaderCompiler | None = None,
-    components: Components | None = None,
+    components: Components | ComponentFactory | None = None,
     admin_token: str | None = None,
     watch: bool = True,
     debounce_ms: int = 300,
     env: Mapping[str, str] | None = None,
     telemetry: Telemetry | None = None,
+    startup: Sequence[Hook] = (),
+    shutdown: Sequence[Hook] = (),
 ) -> Litestar:
-    """Build the gateway app from a compiled config; `config_dir` + `compile_dir` enable hot reload."""
+    """Build the gateway app from a compiled config; `config_dir` + `compile_dir` enable hot reload.
+
+    `components` is one `Components` for every config version, or a factory called for each; `startup`
+    hooks run before the first request (then the config is linked again), `shutdown` hooks at exit.
+    """
     env = os.environ if env is None else env
-    components = components or Components()
-    components.telemetry = telemetry = telemetry or components.telemetry
-    linker = _Linker(compile_header, env, telemetry)
+    if components is None or isinstance(components, Components):
+        components = components or Components()
+        components.telemetry = telemetry or components.telemetry
+        telemetry = components.telemetry
+    linker = _Linker(compile_header, env, components)
     holder = GatewayHolder(linker(compiled))
     reloader = None
     if config_dir is not None and compile_dir is not None:
@@ -112,14 +144,13 @@ def create_app(
     services = HttpServices(
         holder=holder,
         telemetry=telemetry,
-        executor=Executor(components),
         admin_token=admin_token if admin_token is not None else env.get("GW_ADMIN_TOKEN") or None,
         reload=(lambda: reloader.reload("admin")) if reloader is not None else None,
     )
     return Litestar(
         route_handlers=build_route_handlers(services),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        lifespan=[_lifespan(reloader, linker, watch=watch)],
+        lifespan=[_lifespan(reloader, linker, holder, (startup, shutdown), watch=watch)],
         openapi_config=None,
         request_max_body_size=None,
         logging_config=None,
@@ -149,11 +180,16 @@ def app_from_env() -> Litestar:
     result = compile_dir(config_dir)
     if result.gateway is None:
         raise SystemExit(f"gw: config in {config_dir} did not compile; run `gw validate {config_dir}`")
+    telemetry = Telemetry.from_env(os.environ)
+    wiring = Wiring(os.environ, config_root=config_dir, telemetry=telemetry)
     return create_app(
         result.gateway,
         config_dir=config_dir,
         compile_dir=compile_dir,
         compile_header=compile_header,
+        components=wiring.for_config,
+        telemetry=telemetry,
         watch=os.environ.get("GW_WATCH", "1") != "0",
-        telemetry=Telemetry.from_env(os.environ),
+        startup=[wiring.startup],
+        shutdown=[wiring.shutdown],
     )

@@ -17,7 +17,6 @@ from gateway.http.body import check_chat, check_completion, check_embedding, rea
 from gateway.http.sse import SseResponse
 from gateway.runtime import (
     Endpoint,
-    Executor,
     GatewayHolder,
     RequestContext,
     StreamStart,
@@ -35,10 +34,9 @@ AnyRequest = Request[Any, Any, Any]  # Any: litestar's user/auth/state parameter
 
 @dataclass(slots=True)
 class HttpServices:
-    """What the handlers need: the current config, the executor, admin hooks."""
+    """What the handlers need: the current config (with its executor), admin hooks, metrics."""
 
     holder: GatewayHolder
-    executor: Executor
     admin_token: str | None = None
     reload: Callable[[], Awaitable[dict[str, Any]]] | None = None  # Any: JSON report
     telemetry: Telemetry | None = None
@@ -62,7 +60,7 @@ async def _serve(services: HttpServices, request: AnyRequest, endpoint: Endpoint
     ctx = RequestContext(headers=headers, endpoint=endpoint, params=body, stream=stream)
     try:
         route = serving.selector.select(headers)
-        result = await services.executor.run(serving.gateway, route, ctx, body)
+        result = await serving.executor.run(serving.gateway, route, ctx, body)
     except GatewayError as exc:
         exc.headers = {**ctx.response_headers(), **exc.headers}
         raise
@@ -71,7 +69,7 @@ async def _serve(services: HttpServices, request: AnyRequest, endpoint: Endpoint
         out_headers.update(result.stream.headers)
         out_headers["cache-control"] = "no-cache"
         return SseResponse(
-            iterator=sse_events(result, ctx, services.executor.components),
+            iterator=sse_events(result, ctx, serving.executor.components),
             media_type="text/event-stream",
             headers=out_headers,
             status_code=ctx.status,

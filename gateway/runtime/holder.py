@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.runtime.executor import Executor
 from gateway.runtime.linked import RuntimeGateway
 from gateway.runtime.selection import RouteSelector
 
@@ -16,10 +17,11 @@ __all__ = ["GatewayHolder", "Serving"]
 
 @dataclass(frozen=True, slots=True)
 class Serving:
-    """One config version: the linked gateway and its route selector (with its header-config memo)."""
+    """One config version: the linked gateway, its route selector (header-config memo) and executor."""
 
     gateway: RuntimeGateway
     selector: RouteSelector
+    executor: Executor
 
 
 class GatewayHolder:

@@ -56,6 +56,8 @@ class Components:
     keys: KeyStore | None = None
     usage: UsageSink | None = None
     telemetry: Telemetry | None = None
+    require_keys: bool = False
+    """With a key store: refuse requests without a gw key (otherwise only `gw-` bearers are checked)."""
     rng: random.Random = field(default_factory=random.Random)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
@@ -65,8 +67,10 @@ async def authenticate(components: Components, route: LinkedRoute, ctx: RequestC
     if components.keys is None:
         return
     token = ctx.headers.bearer
-    if token is None:
-        raise AuthError("missing gw key: send `Authorization: Bearer gw-…`")
+    if token is None or not token.startswith("gw-"):
+        if components.require_keys:
+            raise AuthError("missing gw key: send `Authorization: Bearer gw-…`")
+        return
     ctx.key = key = await components.keys.authenticate(token)
     if key.allowed_routes and route.spec.id not in key.allowed_routes:
         raise PermissionDenied(f"key `{key.id}` may not use route `{route.spec.id}`")

@@ -1,0 +1,142 @@
+"""The real components of `gw serve`, built from the environment: cache, guardrails, limits, storage.
+
+Process-wide (kept across reloads): the response cache, the limit counter store and its spend journal,
+storage (virtual keys, ledger) and telemetry. Per compiled config (rebuilt on reload): the guardrail
+engine and the budget limiter. Storage is opt-in: it opens only when `GW_DATABASE_URL` is set (and
+refuses an unmigrated database), so a fresh checkout starts with nothing but the manifests.
+
+    GW_DATABASE_URL      storage: `Authorization: Bearer gw-…` keys, usage ledger, durable budgets
+    GW_REQUIRE_KEYS=1    with storage: every request needs a gw key (otherwise anonymous calls pass)
+    GW_VALKEY_URL        shared limit counters (and the cache's exact entries, see docs/caching.md)
+    GW_CACHE=0           no response cache
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from compiler.specs import CompiledGateway
+from gateway.runtime import Components
+from gateway.telemetry import Telemetry
+
+__all__ = ["Wiring"]
+
+_LOG = logging.getLogger("gw.app")
+_RETIRE_AFTER_S = 120.0
+"""How long a replaced config's guardrail engine stays open for requests still running on it."""
+
+
+class Wiring:
+    """Builds and owns the components; `for_config` is the app's component factory."""
+
+    def __init__(
+        self, env: Mapping[str, str], *, config_root: Path | None, telemetry: Telemetry | None
+    ) -> None:
+        self.env = env
+        self.config_root = config_root
+        self.base = Components(telemetry=telemetry, require_keys=env.get("GW_REQUIRE_KEYS") == "1")
+        self._store: Any = None  # Any: gateway.limits.LimitStore, built lazily with the first config
+        self._journal: Any = None  # Any: gateway.limits.QueuedJournal
+        self._storage: Any = None  # Any: gateway.storage.Storage
+        self._valkey: Any = None  # Any: valkey.asyncio.Valkey
+        self._retiring: set[asyncio.Task[None]] = set()
+        self._engine: Any = None  # Any: the current config's gateway.guardrails.GuardrailEngine
+        self._compiled: CompiledGateway | None = None
+        if env.get("GW_CACHE", "1") != "0":
+            self.base.cache = self._open_cache()
+
+    def _open_cache(self) -> Any:  # Any: gateway.cache.GatewayResponseCache
+        try:
+            from gateway.cache import CacheSettings, GatewayResponseCache
+
+            return GatewayResponseCache(CacheSettings.from_env(dict(self.env)))
+        except Exception as exc:  # a broken cache setup must not stop the gateway
+            _LOG.warning("response cache disabled: %s", type(exc).__name__)
+            return None
+
+    def _limit_store(self, compiled: CompiledGateway) -> Any:  # Any: gateway.limits.LimitStore
+        if self._store is None:
+            from gateway.limits import link_store
+
+            url = self.env.get("GW_VALKEY_URL")
+            if url and self._valkey is None:
+                import valkey.asyncio as valkey_asyncio
+
+                self._valkey = valkey_asyncio.Valkey.from_url(
+                    url, socket_timeout=0.5, socket_connect_timeout=0.5
+                )
+            self._store = link_store(compiled, self._valkey)
+        return self._store
+
+    def for_config(self, compiled: CompiledGateway) -> Components:
+        """The components for one compiled config (guardrails and limiter depend on it)."""
+        self._compiled = compiled
+        guardrails = None
+        if compiled.guardrails:
+            from gateway.guardrails import GuardrailEngine
+
+            guardrails = GuardrailEngine.from_compiled(compiled, config_root=self.config_root)
+        limiter = None
+        if compiled.budgets or self.base.keys is not None:
+            from gateway.limits import link_limiter
+
+            limiter = link_limiter(compiled, self._limit_store(compiled), journal=self._journal)
+        previous, self._engine = self._engine, guardrails
+        if previous is not None:
+            self._retire(previous)
+        return dataclasses.replace(self.base, guardrails=guardrails, limiter=limiter)
+
+    def _retire(self, engine: Any) -> None:  # Any: gateway.guardrails.GuardrailEngine
+        async def close_later() -> None:
+            await asyncio.sleep(_RETIRE_AFTER_S)
+            await engine.aclose()
+
+        try:
+            task = asyncio.get_running_loop().create_task(close_later())
+        except RuntimeError:  # linked before the loop started (startup): nothing in flight yet
+            return
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def startup(self) -> None:
+        """Open storage (when configured), start the spend journal and restore budget counters."""
+        if not self.env.get("GW_DATABASE_URL"):
+            return
+        from gateway.limits import QueuedJournal, current_starts
+        from gateway.storage import open_storage
+
+        self._storage = storage = await open_storage(environ=dict(self.env))
+        self.base.keys = storage.keystore
+        self.base.usage = storage.ledger
+        self._journal = journal = QueuedJournal(storage.budgets.add)
+        journal.start()
+        if self._compiled is not None:
+            # Counters live in the process-wide store: restoring through any limiter seeds them.
+            from gateway.limits import link_limiter
+
+            limiter = link_limiter(self._compiled, self._limit_store(self._compiled), journal=journal)
+            starts = current_starts(time.time())
+            rows = [row for start in starts for row in await storage.budgets.list_period(start)]
+            await limiter.restore((row.scope_key, row.spent_usd) for row in rows)
+
+    async def shutdown(self) -> None:
+        """Flush and close everything this wiring opened."""
+        for task in list(self._retiring):
+            task.cancel()
+        if self._engine is not None:
+            await self._engine.aclose()
+        if self._journal is not None:
+            await self._journal.aclose()
+        if self._storage is not None:
+            await self._storage.aclose()
+        cache = self.base.cache
+        if cache is not None:
+            await cache.close()  # type: ignore[attr-defined]
+        if self._valkey is not None:
+            await self._valkey.aclose()
