@@ -29,16 +29,17 @@ from gateway.providers.gemini.wire import (
     GenerateContentRequest,
     GenerationConfig,
     Part,
+    ThinkingConfig,
     Tool,
     ToolConfig,
 )
 
-__all__ = ["build_embed_request", "build_request", "model_path"]
+__all__ = ["THINKING_BUDGETS", "build_embed_request", "build_request", "model_path"]
 
 _TRANSLATED = [
     "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "n",
     "presence_penalty", "frequency_penalty", "seed", "response_format", "tools", "tool_choice",
-    "stream", "stream_options", "logprobs", "top_logprobs",
+    "stream", "stream_options", "logprobs", "top_logprobs", "reasoning_effort",
 ]  # fmt: skip
 _REFUSED = {
     "logprobs": lambda v: None if v is False else "gw does not translate Gemini log probabilities",
@@ -60,14 +61,29 @@ def build_request(
         system_instruction=Content(parts=system) if system else None,
         tools=tools,
         tool_config=_tool_config(body.get("tool_choice")),
-        generation_config=_generation_config(body),
+        generation_config=_generation_config(body, strict),
     )
     out: dict[str, Any] = msgspec.to_builtins(request)
     out.update(plan.passthrough)
     return out, plan
 
 
-def _generation_config(body: Mapping[str, Any]) -> GenerationConfig | None:  # Any: OpenAI JSON
+THINKING_BUDGETS: Mapping[str, int] = {"none": 0, "minimal": 0, "low": 1024, "medium": 8192, "high": 24576}
+"""OpenAI `reasoning_effort` → Gemini `thinkingBudget` (the mapping Google's OpenAI compatibility uses)."""
+
+
+def _thinking(effort: Any, strict: bool) -> ThinkingConfig | None:  # Any: client JSON
+    if effort is None:
+        return None
+    if effort not in THINKING_BUDGETS:
+        allowed = ", ".join(THINKING_BUDGETS)
+        raise RequestError(f"`reasoning_effort` must be one of {allowed}", param="reasoning_effort")
+    budget = THINKING_BUDGETS[effort]
+    # Thoughts are only shown on lenient routes (as reasoning_content), so only asked for there.
+    return ThinkingConfig(thinking_budget=budget, include_thoughts=True if budget and not strict else None)
+
+
+def _generation_config(body: Mapping[str, Any], strict: bool) -> GenerationConfig | None:  # Any: JSON
     mime, schema = _response_format(body.get("response_format"))
     config = GenerationConfig(
         temperature=body.get("temperature"),
@@ -80,6 +96,7 @@ def _generation_config(body: Mapping[str, Any]) -> GenerationConfig | None:  # A
         seed=body.get("seed"),
         response_mime_type=mime,
         response_json_schema=schema,
+        thinking_config=_thinking(body.get("reasoning_effort"), strict),
     )
     return config if config != GenerationConfig() else None
 

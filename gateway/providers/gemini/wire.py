@@ -29,6 +29,7 @@ __all__ = [
     "GenerationConfig",
     "Part",
     "PromptFeedback",
+    "ThinkingConfig",
     "Tool",
     "ToolConfig",
     "UsageMetadata",
@@ -114,6 +115,13 @@ class ToolConfig(_Wire):
     function_calling_config: FunctionCallingConfig
 
 
+class ThinkingConfig(_Wire):
+    """Thinking budget of 2.5-series models (0 turns thinking off where the model allows it)."""
+
+    thinking_budget: int | None = None
+    include_thoughts: bool | None = None
+
+
 class GenerationConfig(_Wire):
     """Sampling and output controls."""
 
@@ -127,6 +135,7 @@ class GenerationConfig(_Wire):
     seed: int | None = None
     response_mime_type: str | None = None
     response_json_schema: dict[str, Any] | None = None  # Any: JSON Schema
+    thinking_config: ThinkingConfig | None = None
 
 
 class GenerateContentRequest(_Wire):

@@ -198,3 +198,17 @@ def test_embed_request_has_one_item_per_input_with_dimensions() -> None:
             },
         ]
     }
+
+
+def test_reasoning_effort_sets_the_thinking_budget_and_thoughts_only_when_shown() -> None:
+    strict, _ = build_request({**HI, "reasoning_effort": "low"}, strict=True)
+    lenient, _ = build_request({**HI, "reasoning_effort": "high"}, strict=False)
+    off, _ = build_request({**HI, "reasoning_effort": "none"}, strict=False)
+    assert strict["generationConfig"] == {"thinkingConfig": {"thinkingBudget": 1024}}
+    assert lenient["generationConfig"] == {
+        "thinkingConfig": {"thinkingBudget": 24576, "includeThoughts": True}
+    }
+    assert off["generationConfig"] == {"thinkingConfig": {"thinkingBudget": 0}}
+    with pytest.raises(RequestError) as info:
+        build_request({**HI, "reasoning_effort": "max"}, strict=True)
+    assert info.value.param == "reasoning_effort"
