@@ -1,6 +1,7 @@
 """The semantic index: probe-text vectors in a LanceDB table, filtered by exact context.
 
-One row per stored response: `context` (hash of everything that must match exactly), `text` (the
+The table name carries the model's checksum, so vectors of another model are never compared with
+these. One row per stored response: `context` (hash of everything that must match exactly), `text` (the
 probe text, kept for the fact check), `vector`, `response` (encoded JSON) and `expires_at`. A lookup
 is a cosine nearest-neighbour search restricted to the probe's `context` (see `search`); the best few
 live candidates above the threshold go through `facts_agree`, the first that passes is the hit.
@@ -22,7 +23,7 @@ from typing import Any
 
 import msgspec
 
-from gateway.cache.embedder import DIMENSIONS, Embedder
+from gateway.cache.embedder import DIMENSIONS, MODEL_SHA256, Embedder
 from gateway.cache.keys import SemanticProbe
 from gateway.cache.verify import facts_agree
 
@@ -46,7 +47,7 @@ class SemanticIndex:
         uri: str,
         embedder: Embedder,
         *,
-        table: str = "responses",
+        table: str = f"responses_minilm_l6_int8_{MODEL_SHA256[:8]}",
         index_after: int = 50_000,
         optimize_every: int = 1_000,
         candidates: int = 4,
