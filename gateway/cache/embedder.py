@@ -60,7 +60,7 @@ def prepare_model_dir(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     placed = target / "model.onnx"
     if not placed.exists() or placed.stat().st_size != weights.stat().st_size:
-        tmp = target / "model.onnx.tmp"
+        tmp = target / f"model.onnx.{os.getpid()}.tmp"
         shutil.copyfile(weights, tmp)
         tmp.replace(placed)
     if _sha256(placed) != MODEL_SHA256:

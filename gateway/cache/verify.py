@@ -147,7 +147,7 @@ def _quoted(text: str) -> set[str]:
 
 
 def _names(text: str) -> set[str]:
-    """Capitalised words that are not sentence-initial common words, plus acronyms and identifiers."""
+    """Capitalised words that are not common words, plus acronyms and identifiers (lowercased)."""
     found: set[str] = set()
     for match in _WORD.finditer(text):
         word = match.group().replace("’", "'")
@@ -173,26 +173,29 @@ def _scripts(text: str) -> set[str]:
     return {unicodedata.name(c, "?").split(" ")[0] for c in text if c.isalpha()}
 
 
+_SUFFIXES = (
+    "ences",
+    "ence",
+    "ents",
+    "ent",
+    "ies",
+    "ers",
+    "ors",
+    "ing",
+    "ed",
+    "er",
+    "or",
+    "es",
+    "ly",
+    "y",
+    "s",
+)
+
+
 def _stem(word: str) -> str:
     """A crude suffix stripper: enough to equate "vaccines"/"vaccine", "painter"/"painted"."""
     word = word.removesuffix("'s")
-    for suffix in (
-        "ences",
-        "ence",
-        "ents",
-        "ent",
-        "ies",
-        "ers",
-        "ors",
-        "ing",
-        "ed",
-        "er",
-        "or",
-        "es",
-        "ly",
-        "y",
-        "s",
-    ):
+    for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
@@ -220,7 +223,7 @@ def _only_substitutions(a: list[str], b: list[str]) -> bool:
 
     "chemical symbol for gold" / "… for silver", "poem about the sea" / "story about the sea": the
     sentence frame is identical and one slot differs. Embeddings rate these 0.8–0.95; they are
-    different questions far more often than synonyms, so they never hit.
+    different questions far more often than synonyms, so they need SUBSTITUTION_MIN_SIMILARITY.
     """
     if a == b:
         return False
