@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -163,6 +164,7 @@ def _admin_handlers(services: HttpServices) -> list[BaseRouteHandler]:
             {
                 "config_hash": gateway.config_hash,
                 "generation": services.holder.generation,
+                "pid": os.getpid(),
                 "routes": sorted(gateway.routes),
                 "providers": sorted(gateway.providers),
             }

@@ -74,3 +74,21 @@ def test_gw_serve_refuses_an_invalid_config(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "routes.yaml:3" in result.stderr
+
+
+@pytest.mark.slow
+def test_sighup_reloads_the_config(served: str, upstreams: dict[str, FakeOpenAI], tmp_path: Path) -> None:
+    import signal
+    import time
+
+    before = httpx.get(served + "/ready").json()["config_hash"]
+    (tmp_path / "routes.yaml").write_text(
+        "kind: route\nid: chat\nprovider: up\noverride_params:\n  model: v2\n"
+    )
+    pid = int(httpx.get(served + "/admin/config", headers={"authorization": "Bearer t"}).json()["pid"])
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while httpx.get(served + "/ready").json()["config_hash"] == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    response = httpx.post(served + "/v1/chat/completions", json=BODY, headers={"x-portkey-config": "chat"})
+    assert response.json()["model"] == "v2"
