@@ -6,6 +6,7 @@ The provider call itself (timeouts, retries, stream peeking) is `gateway.runtime
 from __future__ import annotations
 
 import functools
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -21,7 +22,7 @@ from gateway.runtime.breaker import CircuitBreaker
 from gateway.runtime.calls import ProviderCaller
 from gateway.runtime.context import RequestContext
 from gateway.runtime.linked import LinkedProvider, LinkedRoute, RuntimeGateway
-from gateway.runtime.outcomes import CircuitOpen, LeafResult, StreamStart
+from gateway.runtime.outcomes import CircuitOpen, LeafResult, ReplayStream, StreamStart
 from gateway.runtime.stages import (
     Components,
     cache_request,
@@ -33,6 +34,9 @@ from gateway.runtime.stages import (
 from gateway.usage import Usage
 
 __all__ = ["LeafRunner", "build_body"]
+
+
+_ENCODER = msgspec.json.Encoder()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -113,6 +117,7 @@ class LeafRunner:
             raise
         if isinstance(result, StreamStart):
             result.request, result.reservation, result.limit_ctx = body, held[1], held[0]
+            result.cache_request = cache_req
             guardrails = self.components.guardrails
             ids = _merged(route.output_guardrails, leaf.output_guardrails)
             if guardrails is not None and ids:
@@ -128,19 +133,18 @@ class LeafRunner:
 
     async def _cache_lookup(
         self, route: LinkedRoute, leaf: LeafSpec, ctx: RequestContext, body: dict[str, Any]
-    ) -> tuple[CacheRequest | None, ChatResult | None]:
+    ) -> tuple[CacheRequest | None, LeafResult | None]:
         cache = self.components.cache
-        if leaf.cache is None or cache is None:
-            return None, None
-        if ctx.stream or ctx.endpoint != "chat":
-            ctx.cache_status = "MISS"
+        if leaf.cache is None or cache is None or ctx.endpoint != "chat":
             return None, None
         request = cache_request(route, ctx, body, leaf.cache)
         found = await cache.lookup(request)
         ctx.cache_status = found.status
-        if found.response is not None and found.status in ("HIT", "SEMANTIC HIT"):
-            return request, ChatResult(body=found.response, usage=Usage())
-        return request, None
+        if found.response is None or found.status not in ("HIT", "SEMANTIC HIT"):
+            return request, None
+        if ctx.stream:
+            return request, _replay(found.response, body)
+        return request, ChatResult(body=found.response, usage=Usage())
 
     async def _reserve(
         self, ctx: RequestContext, body: dict[str, Any]
@@ -201,3 +205,19 @@ class LeafRunner:
         if route.untrusted_hosts:
             await gw.host_guard.check(host)
         return host.rstrip("/")
+
+
+def _replay(response: dict[str, Any], body: dict[str, Any]) -> StreamStart:  # Any: OpenAI JSON
+    """A committed stream that replays a cached completion as chunks."""
+    from gateway.cache import replay_as_chunks  # only reached with a cache configured
+
+    options = body.get("stream_options")
+    include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    payloads = [_ENCODER.encode(chunk) for chunk in replay_as_chunks(response, include_usage=include_usage)]
+    stream = ReplayStream(payloads)
+    return StreamStart(stream=stream, first=payloads[:1], rest=_rest(payloads[1:]), request=body)
+
+
+async def _rest(payloads: list[bytes]) -> AsyncIterator[list[bytes]]:
+    if payloads:
+        yield payloads

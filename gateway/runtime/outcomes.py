@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import UpstreamUnavailable
-from gateway.ports import LimitContext, Reservation, StreamFilter
+from gateway.ports import CacheRequest, LimitContext, Reservation, StreamFilter
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult
+from gateway.usage import Usage
 
-__all__ = ["CircuitOpen", "LeafResult", "StreamStart"]
+__all__ = ["CircuitOpen", "LeafResult", "ReplayStream", "StreamStart"]
 
 
 class CircuitOpen(UpstreamUnavailable):
@@ -31,8 +32,37 @@ class StreamStart:
     rest: AsyncIterator[list[bytes]]
     request: dict[str, Any] = field(default_factory=dict)  # Any: OpenAI request JSON as sent
     filter: StreamFilter | None = None
+    cache_request: CacheRequest | None = None
+    """Set when the complete stream should be assembled and stored in the response cache."""
     reservation: Reservation | None = None
     limit_ctx: LimitContext | None = None
 
 
 LeafResult = ChatResult | EmbeddingResult | StreamStart
+
+
+class ReplayStream:
+    """A cached completion replayed as a stream (cache hit on a streaming request)."""
+
+    def __init__(self, payloads: list[bytes]) -> None:
+        self.headers: dict[str, str] = {}
+        self._payloads = payloads
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        for payload in self._payloads:
+            yield payload
+
+    async def batches(self) -> AsyncIterator[list[bytes]]:
+        """Every chunk at once: they are all available."""
+        yield self._payloads
+
+    @property
+    def usage(self) -> Usage | None:
+        """A cache hit costs no tokens."""
+        return Usage()
+
+    async def aclose(self) -> None:
+        """Nothing to release."""

@@ -58,40 +58,76 @@ async def _batches(start: StreamStart) -> AsyncIterator[list[bytes]]:
         yield batch
 
 
-async def _frames(start: StreamStart, ctx: RequestContext) -> AsyncIterator[bytes]:
-    """Frames for the client; raises GuardrailDenied or StreamBroken to end with an error event."""
+async def _plain_frames(
+    start: StreamStart, ctx: RequestContext, kept: list[dict[str, Any]] | None
+) -> AsyncIterator[bytes]:
+    # Everything that arrived together is written together: one send per upstream read.
+    async for batch in _batches(start):
+        if ctx.telemetry is not None:
+            ctx.telemetry.stream_chunk()
+        if kept is not None:
+            kept.extend(_DECODER.decode(payload) for payload in batch)
+        yield b"".join(b"data: " + payload + b"\n\n" for payload in batch)
+
+
+def _step_frames(ctx: RequestContext, step: StreamStep, kept: list[dict[str, Any]] | None) -> list[bytes]:
+    """Frames of one filter step; raises GuardrailDenied when the step denies."""
+    if kept is not None:
+        kept.extend(step.emit)
+    denied = _denied(ctx, step)
+    if denied is not None:
+        raise denied
+    return _emit(step)
+
+
+async def _frames(
+    start: StreamStart, ctx: RequestContext, kept: list[dict[str, Any]] | None
+) -> AsyncIterator[bytes]:
+    """Frames for the client; raises GuardrailDenied or StreamBroken to end with an error event.
+
+    `kept` (when the route caches) receives every chunk the client was sent, for the cache.
+    """
     flt = start.filter
     if flt is None:
-        # Everything that arrived together is written together: one send per upstream read.
-        async for batch in _batches(start):
-            if ctx.telemetry is not None:
-                ctx.telemetry.stream_chunk()
-            yield b"".join(b"data: " + payload + b"\n\n" for payload in batch)
+        async for frame in _plain_frames(start, ctx, kept):
+            yield frame
         return
     async for batch in _batches(start):
         for payload in batch:
             chunk: Any = _DECODER.decode(payload)  # Any: OpenAI chunk JSON
             step = flt.feed(chunk)
-            for frame in _emit(step):
+            emitted = _emit(step)
+            for frame in emitted:
                 yield frame
-            denied = _denied(ctx, step)
-            if denied is not None:
-                raise denied
+            _step_frames(ctx, StreamStep(deny=step.deny), None)
+            if kept is not None:
+                kept.extend(step.emit)
     step, _outcome = flt.finish()
-    for frame in _emit(step):
+    for frame in _step_frames(ctx, StreamStep(emit=step.emit), kept):
         yield frame
-    denied = _denied(ctx, step)
-    if denied is not None:
-        raise denied
+    _step_frames(ctx, StreamStep(deny=step.deny), None)
+
+
+async def _store(start: StreamStart, components: Components, kept: list[dict[str, Any]]) -> None:
+    """Cache a stream that completed: assembled into the equivalent `chat.completion`."""
+    cache = components.cache
+    if cache is None or start.cache_request is None or not kept:
+        return
+    from gateway.cache import assemble_chunks  # only reached with a cache configured
+
+    await cache.store(start.cache_request, assemble_chunks(kept))
 
 
 async def sse_events(start: StreamStart, ctx: RequestContext, components: Components) -> AsyncIterator[bytes]:
     """SSE bytes for the client: every chunk, then `[DONE]` or a terminal error event."""
     status = 200
+    kept: list[dict[str, Any]] | None = [] if start.cache_request is not None else None
     try:
-        async for frame in _frames(start, ctx):
+        async for frame in _frames(start, ctx, kept):
             yield frame
         yield DONE
+        if kept is not None and ctx.status == 200:
+            await _store(start, components, kept)
     except (StreamBroken, GuardrailDenied) as exc:
         status = exc.status
         _LOG.warning(

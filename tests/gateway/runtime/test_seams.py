@@ -62,12 +62,14 @@ class Cache:
     def __init__(self, hit: dict[str, Any] | None = None) -> None:
         self.hit = hit
         self.stored: list[CacheRequest] = []
+        self.responses: list[dict[str, Any]] = []
 
     async def lookup(self, request: CacheRequest) -> CacheLookup:
         return CacheLookup(status="HIT", response=self.hit) if self.hit else CacheLookup(status="MISS")
 
     async def store(self, request: CacheRequest, response: dict[str, Any]) -> None:
         self.stored.append(request)
+        self.responses.append(response)
 
 
 class Guards:
@@ -299,3 +301,36 @@ async def test_stream_guardrail_deny_ends_with_a_446_event(upstream: FakeOpenAI,
     assert len(frames) == 2
     assert b'"type":"hooks_failed"' in frames[-1]
     assert b"[DONE]" not in b"".join(frames)
+
+
+async def test_stream_cache_hit_is_replayed_as_chunks(upstream: FakeOpenAI, pool: TransportPool) -> None:
+    cached = {
+        "id": "c1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "from cache"}, "finish_reason": "stop"}
+        ],
+    }
+    components = Components(cache=Cache(hit=cached))
+    ctx, start = await _run(
+        upstream, pool, components, body={**BODY, "stream": True}, cache=CacheSpec(mode="simple")
+    )
+    frames = b"".join([frame async for frame in sse_events(start, ctx, components)])
+    assert b'"content":"from cache"' in frames
+    assert frames.endswith(b"data: [DONE]\n\n")
+    assert ctx.cache_status == "HIT"
+    assert upstream.requests == []
+
+
+async def test_completed_stream_is_assembled_and_stored(upstream: FakeOpenAI, pool: TransportPool) -> None:
+    cache = Cache()
+    components = Components(cache=cache)
+    ctx, start = await _run(
+        upstream, pool, components, body={**BODY, "stream": True}, cache=CacheSpec(mode="simple")
+    )
+    assert ctx.cache_status == "MISS"
+    [frame async for frame in sse_events(start, ctx, components)]
+    assert len(cache.stored) == 1
+    assert cache.responses[0]["choices"][0]["message"]["content"] == "hello from seams"
