@@ -118,6 +118,7 @@ class LeafRunner:
         if isinstance(result, StreamStart):
             result.request, result.reservation, result.limit_ctx = body, held[1], held[0]
             result.cache_request = cache_req
+            result.buffered = route.spec.buffer_stream
             guardrails = self.components.guardrails
             ids = _merged(route.output_guardrails, leaf.output_guardrails)
             if guardrails is not None and ids:

@@ -32,6 +32,8 @@ class StreamStart:
     rest: AsyncIterator[list[bytes]]
     request: dict[str, Any] = field(default_factory=dict)  # Any: OpenAI request JSON as sent
     filter: StreamFilter | None = None
+    buffered: bool = False
+    """The route's `buffer_stream`: hold every frame until the stream (and its guardrails) finished."""
     cache_request: CacheRequest | None = None
     """Set when the complete stream should be assembled and stored in the response cache."""
     reservation: Reservation | None = None

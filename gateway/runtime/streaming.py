@@ -123,8 +123,13 @@ async def sse_events(start: StreamStart, ctx: RequestContext, components: Compon
     status = 200
     kept: list[dict[str, Any]] | None = [] if start.cache_request is not None else None
     try:
-        async for frame in _frames(start, ctx, kept):
-            yield frame
+        if start.buffered:
+            # Nothing is sent before the end: an end-of-stream deny leaves the client with no text.
+            held = [frame async for frame in _frames(start, ctx, kept)]
+            yield b"".join(held)
+        else:
+            async for frame in _frames(start, ctx, kept):
+                yield frame
         yield DONE
         if kept is not None and ctx.status == 200:
             await _store(start, components, kept)

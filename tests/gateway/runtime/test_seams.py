@@ -334,3 +334,19 @@ async def test_completed_stream_is_assembled_and_stored(upstream: FakeOpenAI, po
     [frame async for frame in sse_events(start, ctx, components)]
     assert len(cache.stored) == 1
     assert cache.responses[0]["choices"][0]["message"]["content"] == "hello from seams"
+
+
+async def test_buffered_stream_sends_nothing_before_a_deny(upstream: FakeOpenAI, pool: TransportPool) -> None:
+    components = Components(guardrails=StreamGuards())
+    compiled = gateway(
+        [provider("up", upstream.url)],
+        [route("chat", leaf("config", "up"), buffer_stream=True, output_guardrails=("safety",))],
+    )
+    runtime = link_gateway(compiled, pool=pool, breakers=BreakerBoard(), env={})
+    parsed = parse_headers({"x-portkey-config": "chat"})
+    body = {**BODY, "stream": True}
+    ctx = RequestContext(headers=parsed, params=body, stream=True)
+    start = await Executor(components).run(runtime, runtime.routes["chat"], ctx, body)
+    frames = [frame async for frame in sse_events(start, ctx, components)]
+    assert len(frames) == 1
+    assert frames[0].startswith(b'data: {"error"')
