@@ -63,7 +63,7 @@ async def _serve(services: HttpServices, request: AnyRequest, endpoint: Endpoint
         route = serving.selector.select(headers)
         result = await serving.executor.run(serving.gateway, route, ctx, body)
     except GatewayError as exc:
-        exc.headers = {**ctx.response_headers(), **exc.headers}
+        exc.headers = {**exc.headers, **ctx.response_headers()}
         raise
     out_headers = ctx.response_headers()
     if isinstance(result, StreamStart):

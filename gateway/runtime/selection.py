@@ -123,7 +123,8 @@ class RouteSelector:
         else:
             self._memo.move_to_end(key)
         if isinstance(hit, ConfigHeaderError):
-            raise hit
+            # The memoised error is shared: each request raises its own (headers are per request).
+            raise ConfigHeaderError(hit.message, diagnostics=hit.diagnostics, param=hit.param)
         return hit
 
     def _compile_header(self, text: str) -> LinkedRoute:

@@ -145,3 +145,23 @@ def test_header_custom_host_refused_without_an_allowance(
     config = {"provider": "openai", "api_key": "sk-x", "custom_host": "http://169.254.169.254/v1"}
     with pytest.raises(openai.BadRequestError):
         server.client(json.dumps(config)).chat.completions.create(model="m", messages=MESSAGES)
+
+
+def test_a_repeated_bad_header_config_reports_each_requests_own_trace_id(
+    upstreams: dict[str, FakeOpenAI], serve: ServeFn
+) -> None:
+    import httpx
+
+    from gateway.app.factory import default_compilers
+
+    _, compile_header = default_compilers()
+    server = serve(_compiled(upstreams), compile_header=compile_header)
+    body = {"model": "m", "messages": MESSAGES}
+    bad = '{"strategy": {"mode": "nope"}}'
+    traces = []
+    for trace in ("t-1", "t-2"):
+        headers = {"x-portkey-config": bad, "x-portkey-trace-id": trace}
+        response = httpx.post(server.url + "/chat/completions", json=body, headers=headers)
+        assert response.status_code == 400
+        traces.append(response.headers["x-portkey-trace-id"])
+    assert traces == ["t-1", "t-2"]
