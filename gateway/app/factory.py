@@ -119,6 +119,7 @@ def create_app(
     telemetry: Telemetry | None = None,
     startup: Sequence[Hook] = (),
     shutdown: Sequence[Hook] = (),
+    readiness: Callable[[], Awaitable[dict[str, bool]]] | None = None,
 ) -> Litestar:
     """Build the gateway app from a compiled config; `config_dir` + `compile_dir` enable hot reload.
 
@@ -144,6 +145,7 @@ def create_app(
     services = HttpServices(
         holder=holder,
         telemetry=telemetry,
+        readiness=readiness,
         admin_token=admin_token if admin_token is not None else env.get("GW_ADMIN_TOKEN") or None,
         reload=(lambda: reloader.reload("admin")) if reloader is not None else None,
     )
@@ -192,4 +194,5 @@ def app_from_env() -> Litestar:
         watch=os.environ.get("GW_WATCH", "1") != "0",
         startup=[wiring.startup],
         shutdown=[wiring.shutdown],
+        readiness=wiring.readiness,
     )

@@ -32,6 +32,15 @@ _RETIRE_AFTER_S = 120.0
 """How long a replaced config's guardrail engine stays open for requests still running on it."""
 
 
+async def _probe(check: Any) -> bool:  # Any: an awaitable health check
+    try:
+        async with asyncio.timeout(1.0):
+            await check
+    except Exception:  # any failure means: not ready
+        return False
+    return True
+
+
 class Wiring:
     """Builds and owns the components; `for_config` is the app's component factory."""
 
@@ -124,6 +133,27 @@ class Wiring:
             starts = current_starts(time.time())
             rows = [row for start in starts for row in await storage.budgets.list_period(start)]
             await limiter.restore((row.scope_key, row.spent_usd) for row in rows)
+
+    async def readiness(self) -> dict[str, bool]:
+        """Whether each required dependency answers: the database (when configured) and Valkey
+        (when the policy fails closed without it)."""
+        out: dict[str, bool] = {}
+        if self._storage is not None:
+            out["database"] = await _probe(self._ping_database())
+        compiled = self._compiled
+        if (
+            self._valkey is not None
+            and compiled is not None
+            and compiled.policy.on_valkey_down == "fail_closed"
+        ):
+            out["valkey"] = await _probe(self._valkey.ping())
+        return out
+
+    async def _ping_database(self) -> None:
+        from sqlalchemy import text
+
+        async with self._storage.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def shutdown(self) -> None:
         """Flush and close everything this wiring opened."""

@@ -41,6 +41,8 @@ class HttpServices:
     admin_token: str | None = None
     reload: Callable[[], Awaitable[dict[str, Any]]] | None = None  # Any: JSON report
     telemetry: Telemetry | None = None
+    readiness: Callable[[], Awaitable[dict[str, bool]]] | None = None
+    """Required dependencies and whether each answers; any False makes `/ready` a 503."""
 
 
 def _json(content: object, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:

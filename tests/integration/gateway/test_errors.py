@@ -136,3 +136,17 @@ def test_upstream_errors_keep_the_status_and_name_the_provider(
     assert response.json()["provider"] == "a"
     assert response.headers["retry-after"] == "7"
     assert response.headers["x-portkey-trace-id"]
+
+
+def test_ready_is_503_when_a_required_dependency_is_down(
+    upstreams: dict[str, FakeOpenAI], serve: ServeFn
+) -> None:
+    async def readiness() -> dict[str, bool]:
+        return {"database": True, "valkey": False}
+
+    compiled = gateway([provider("a", upstreams["a"].url)], [route("chat", leaf("config", "a"))])
+    server = serve(compiled, readiness=readiness)
+    response = httpx.get(server.base + "/ready")
+    assert response.status_code == 503
+    assert response.json()["dependencies"] == {"database": True, "valkey": False}
+    assert httpx.get(server.base + "/health").status_code == 200
