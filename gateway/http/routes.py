@@ -129,9 +129,15 @@ def build_route_handlers(services: HttpServices) -> list[BaseRouteHandler]:
     @get("/ready")
     async def ready() -> Response[bytes]:
         gateway = services.holder.current.gateway
-        return _json(
-            {"status": "ready", "config_hash": gateway.config_hash, "routes": sorted(gateway.routes)}
-        )
+        checks = await services.readiness() if services.readiness is not None else {}
+        ok = all(checks.values())
+        body = {
+            "status": "ready" if ok else "not_ready",
+            "config_hash": gateway.config_hash,
+            "routes": sorted(gateway.routes),
+            "dependencies": checks,
+        }
+        return _json(body, status=200 if ok else 503)
 
     @get("/metrics")
     async def metrics() -> Response[bytes]:
