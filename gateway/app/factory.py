@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -182,6 +183,11 @@ def app_from_env() -> Litestar:
     result = compile_dir(config_dir)
     if result.gateway is None:
         raise SystemExit(f"gw: config in {config_dir} did not compile; run `gw validate {config_dir}`")
+    # A long-lived server: move what startup allocated out of the collector's way, and collect the
+    # young generation less often (fewer pauses in the tail latency under load).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
     telemetry = Telemetry.from_env(os.environ)
     wiring = Wiring(os.environ, config_root=config_dir, telemetry=telemetry)
     return create_app(
