@@ -50,12 +50,15 @@ async def _client(
             async with session.post(url, data=payload, headers=headers) as resp:
                 if stream:
                     first = None
-                    ok = resp.status == 200
+                    done = errored = False
                     async for line in resp.content:
                         if first is None:
                             first = time.perf_counter() - start
                         if line.startswith(b'data: {"error"'):
-                            ok = False
+                            errored = True
+                        elif line.startswith(b"data: [DONE]"):
+                            done = True
+                    ok = resp.status == 200 and done and not errored  # a stream without [DONE] failed
                     out["ttfb"].append((first or 0.0) * 1000)
                 else:
                     await resp.read()
