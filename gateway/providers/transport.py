@@ -176,17 +176,26 @@ class HttpTransport:
 
 
 class TransportPool:
-    """Transports by key (one per upstream), kept across config reloads so pools stay warm."""
+    """Transports by key (one per upstream), kept across config reloads so pools stay warm.
 
-    def __init__(self, *, limit: int = 512) -> None:
+    Bounded: header configs can name many upstreams, so past `max_transports` keys share one transport
+    (a session pools connections per host anyway).
+    """
+
+    def __init__(self, *, limit: int = 512, max_transports: int = 128) -> None:
         self._limit = limit
+        self._max = max_transports
         self._transports: dict[str, HttpTransport] = {}
 
     def get(self, key: str) -> HttpTransport:
         """Return the transport for `key`, creating it on first use."""
         transport = self._transports.get(key)
         if transport is None:
-            transport = self._transports[key] = HttpTransport(limit=self._limit)
+            if len(self._transports) >= self._max:
+                key = "*"
+                transport = self._transports.get(key)
+            if transport is None:
+                transport = self._transports[key] = HttpTransport(limit=self._limit)
         return transport
 
     async def aclose(self) -> None:

@@ -142,3 +142,12 @@ async def test_events_arriving_together_come_as_one_batch(upstream: FakeOpenAI) 
         await transport.aclose()
     assert sum(len(b) for b in batches) == 5  # role, 3 words, finish
     assert len(batches) < 5
+
+
+def test_transport_pool_is_bounded() -> None:
+    from gateway.providers.transport import TransportPool
+
+    pool = TransportPool(max_transports=2)
+    first, second = pool.get("a"), pool.get("b")
+    assert pool.get("a") is first and first is not second
+    assert pool.get("c") is pool.get("d")  # past the bound, one shared transport
