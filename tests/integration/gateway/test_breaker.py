@@ -13,7 +13,7 @@ from tests.integration.gateway.conftest import ServeFn
 from tests.integration.gateway.server import GatewayServer
 
 MESSAGES = [{"role": "user", "content": "hi"}]
-BREAKER = CircuitBreakerSpec(failure_threshold=2, cooldown_ms=400)
+BREAKER = CircuitBreakerSpec(failure_threshold=2, cooldown_ms=1500)
 
 
 def _server(up: dict[str, FakeOpenAI], serve: ServeFn) -> GatewayServer:
@@ -47,7 +47,7 @@ def test_breaker_opens_then_half_open_probe_closes_it(
     assert _ask(server) == "hello from b"
     assert len(upstreams["a"].requests) == 2  # open: the target was skipped without a call
 
-    time.sleep(0.5)  # the cooldown passes: the next request is the half-open probe
+    time.sleep(1.6)  # the cooldown passes: the next request is the half-open probe
     assert _breaker_state(server) == "half_open"
     assert _ask(server) == "hello from a"
     assert _breaker_state(server) == "closed"
@@ -58,7 +58,7 @@ def test_failed_probe_opens_the_breaker_again(upstreams: dict[str, FakeOpenAI], 
     upstreams["a"].script(Reply(status=503), Reply(status=503), Reply(status=500))
     _ask(server)
     _ask(server)
-    time.sleep(0.5)
+    time.sleep(1.6)
     assert _ask(server) == "hello from b"  # the probe failed and fell back
     assert len(upstreams["a"].requests) == 3
     assert _breaker_state(server) == "open"
