@@ -24,6 +24,14 @@ def served(upstreams: dict[str, FakeOpenAI], tmp_path: Path) -> Iterator[str]:
     )
     (tmp_path / "routes.yaml").write_text(
         "kind: route\nid: chat\nprovider: up\ncache:\n  mode: simple\n  max_age: 60\n"
+        "---\nkind: route\nid: guarded\nprovider: up\ninput_guardrails: [no_apple]\n"
+        "output_guardrails: [no_email]\n"
+    )
+    (tmp_path / "guardrails.yaml").write_text(
+        "kind: guardrail\nid: no_apple\napplies_to: [input]\naction: deny\nchecks:\n"
+        "  - type: default.contains\n    parameters: {operator: none, words: [Apple]}\n"
+        "---\nkind: guardrail\nid: no_email\napplies_to: [output]\naction: redact\nchecks:\n"
+        "  - type: pii\n    parameters: {kinds: [email]}\n"
     )
     port = free_port()
     env = {**os.environ, "GW_ADMIN_TOKEN": "t", "GW_SEMANTIC_CACHE_URI": str(tmp_path / "semantic")}
@@ -92,3 +100,23 @@ def test_sighup_reloads_the_config(served: str, upstreams: dict[str, FakeOpenAI]
         time.sleep(0.05)
     response = httpx.post(served + "/v1/chat/completions", json=BODY, headers={"x-portkey-config": "chat"})
     assert response.json()["model"] == "v2"
+
+
+@pytest.mark.slow
+def test_gw_serve_enforces_the_manifest_guardrails(served: str, upstreams: dict[str, FakeOpenAI]) -> None:
+    from tests.fakes.openai_upstream import Reply
+
+    headers = {"x-portkey-config": "guarded"}
+    denied = httpx.post(
+        served + "/v1/chat/completions",
+        json={"model": "m", "messages": [{"role": "user", "content": "tell me about Apple"}]},
+        headers=headers,
+        timeout=10,
+    )
+    assert denied.status_code == 446
+    assert denied.json()["error"]["type"] == "hooks_failed"
+    assert upstreams["a"].requests == []
+    upstreams["a"].script(Reply(text="write to bob@example.com"))
+    redacted = httpx.post(served + "/v1/chat/completions", json=BODY, headers=headers, timeout=10)
+    assert redacted.status_code == 200
+    assert "bob@example.com" not in redacted.json()["choices"][0]["message"]["content"]
