@@ -26,6 +26,8 @@ def served(upstreams: dict[str, FakeOpenAI], tmp_path: Path) -> Iterator[str]:
         "kind: route\nid: chat\nprovider: up\ncache:\n  mode: simple\n  max_age: 60\n"
         "---\nkind: route\nid: guarded\nprovider: up\ninput_guardrails: [no_apple]\n"
         "output_guardrails: [no_email]\n"
+        "---\nkind: route\nid: limited\nprovider: up\n"
+        "---\nkind: budget\nid: slow\nscope: {kind: route, value: limited}\nrequests_per_minute: 1\n"
     )
     (tmp_path / "guardrails.yaml").write_text(
         "kind: guardrail\nid: no_apple\napplies_to: [input]\naction: deny\nchecks:\n"
@@ -120,3 +122,14 @@ def test_gw_serve_enforces_the_manifest_guardrails(served: str, upstreams: dict[
     redacted = httpx.post(served + "/v1/chat/completions", json=BODY, headers=headers, timeout=10)
     assert redacted.status_code == 200
     assert "bob@example.com" not in redacted.json()["choices"][0]["message"]["content"]
+
+
+@pytest.mark.slow
+def test_gw_serve_enforces_manifest_rate_limits(served: str) -> None:
+    headers = {"x-portkey-config": "limited"}
+    first = httpx.post(served + "/v1/chat/completions", json=BODY, headers=headers, timeout=10)
+    second = httpx.post(served + "/v1/chat/completions", json=BODY, headers=headers, timeout=10)
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert second.json()["error"]["type"] == "rate_limit_error"
+    assert "retry-after" in second.headers
