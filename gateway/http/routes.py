@@ -71,6 +71,7 @@ async def _serve(services: HttpServices, request: AnyRequest, endpoint: Endpoint
     if isinstance(result, StreamStart):
         out_headers.update(result.stream.headers)
         out_headers["cache-control"] = "no-cache"
+        out_headers["x-accel-buffering"] = "no"  # proxies must not hold events back
         return SseResponse(
             iterator=sse_events(result, ctx, serving.executor.components),
             media_type="text/event-stream",
