@@ -14,7 +14,9 @@ from litestar.handlers import BaseRouteHandler
 from litestar.response.base import ASGIResponse
 
 from gateway.errors import AuthError, GatewayError, NotFound
+from gateway.http.admin_keys import StorageGetter, admin_key_handlers
 from gateway.http.body import check_chat, check_completion, check_embedding, read_json
+from gateway.http.messages import build_messages_handlers
 from gateway.http.sse import SseResponse
 from gateway.runtime import (
     Endpoint,
@@ -43,6 +45,8 @@ class HttpServices:
     telemetry: Telemetry | None = None
     readiness: Callable[[], Awaitable[dict[str, bool]]] | None = None
     """Required dependencies and whether each answers; any False makes `/ready` a 503."""
+    storage: StorageGetter | None = None
+    """Live storage handles for `/admin/keys` and `/admin/usage` (404 when None or returning None)."""
 
 
 def _json(content: object, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
@@ -148,7 +152,8 @@ def build_route_handlers(services: HttpServices) -> list[BaseRouteHandler]:
         return Response(content=body, media_type=content_type)
 
     handlers = [chat_completions, completions, embeddings, models, health, ready, metrics]
-    return [*handlers, *_admin_handlers(services)]
+    keys = admin_key_handlers(services.storage, lambda request: _check_admin(services, request))
+    return [*handlers, *build_messages_handlers(services), *_admin_handlers(services), *keys]
 
 
 def _admin_handlers(services: HttpServices) -> list[BaseRouteHandler]:
