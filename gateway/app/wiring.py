@@ -134,6 +134,10 @@ class Wiring:
             rows = [row for start in starts for row in await storage.budgets.list_period(start)]
             await limiter.restore((row.scope_key, row.spent_usd) for row in rows)
 
+    def storage(self) -> Any:  # Any: gateway.storage.Storage | None (imported lazily)
+        """The storage handles opened at startup, or None (storage off, or not started yet)."""
+        return self._storage
+
     async def readiness(self) -> dict[str, bool]:
         """Whether each required dependency answers: the database (when configured) and Valkey
         (when the policy fails closed without it)."""
