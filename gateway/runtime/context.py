@@ -37,6 +37,10 @@ class RequestContext:
     model: str = ""
     retry_count: int = 0
     cache_status: CacheStatus = "DISABLED"
+    cache_similarity: float | None = None
+    """Cosine similarity of a semantic cache hit (`x-gw-cache-similarity`)."""
+    saved_usd: float | None = None
+    """What a cache hit saved: the cached answer's usage at the route's prices (None: no price)."""
     attempts: list[dict[str, Any]] = field(default_factory=list)  # Any: JSON-able attempt trail
     hook_results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # Any: Portkey's shape
     status: int = 200
@@ -75,6 +79,8 @@ class RequestContext:
             out["x-gw-config-hash"] = self.config_hash
         if self.route_id:
             out["x-gw-route"] = self.route_id
+        if self.cache_similarity is not None:
+            out["x-gw-cache-similarity"] = f"{self.cache_similarity:.4f}"
         if self.budget_remaining_usd is not None:
             out["x-gw-budget-remaining"] = f"{self.budget_remaining_usd:.6f}"
         return out
