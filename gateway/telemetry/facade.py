@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from compiler.specs import CompiledGateway
+from gateway.telemetry.console import ConsoleFeed
 from gateway.telemetry.logging import EventLog
 from gateway.telemetry.metrics import CONTENT_TYPE, Metrics
 from gateway.telemetry.redaction import PiiRedactor, Redactor, redact_pii
@@ -50,24 +51,37 @@ class Telemetry:
         tracing: Tracing | None = None,
         pii_redactor: PiiRedactor = redact_pii,
         redactor: Redactor | None = None,
+        console: ConsoleFeed | None = None,
     ) -> None:
-        """Assemble from parts; a missing `metrics` disables metrics, a missing `tracing` disables spans."""
+        """Assemble from parts; a missing `metrics` disables metrics, a missing `tracing` disables spans.
+
+        A missing `console` leaves `/ui` without traffic history (the config pages still work).
+        """
         self.metrics = metrics
         self.log = log or EventLog()
         self.tracing = tracing or Tracing()
         self.pii_redactor = pii_redactor
         self.redactor = redactor or Redactor()
         """Secret masking shared with the JSON formatter; the linker registers resolved secrets here."""
+        self.console = console
+        """Recent requests and minute series for the admin console (`/ui`)."""
         self.log_prompts = False
         self.config_hash = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, redactor: Redactor | None = None) -> Telemetry:
-        """Metrics and logs on, tracing as the `OTEL_*` variables say (off by default)."""
-        return cls(metrics=Metrics(), tracing=Tracing.from_env(environ), redactor=redactor)
+        """Metrics, logs and the console feed on, tracing as the `OTEL_*` variables say (off by default).
+
+        `GW_METRICS=0` turns Prometheus metrics off (e.g. to measure their cost).
+        """
+        metrics = None if environ.get("GW_METRICS", "1") == "0" else Metrics()
+        tracing = Tracing.from_env(environ)
+        return cls(metrics=metrics, tracing=tracing, redactor=redactor, console=ConsoleFeed())
 
     def bind(self, gateway: CompiledGateway) -> None:
         """Adopt a newly active compiled gateway: metric label sets, prompt-logging policy, hash."""
+        if self.console is not None:
+            self.console.bound(gateway.content_hash, self.config_hash)
         self.config_hash = gateway.content_hash
         self.log_prompts = gateway.policy.log_prompts
         if self.metrics is not None:
@@ -130,7 +144,10 @@ class Telemetry:
         if self.metrics is not None:
             self.metrics.reload(ok)
         level = logging.INFO if ok else logging.ERROR
-        fields = {"old_hash": old_hash, "new_hash": new_hash, "ok": ok, "diagnostics": list(diagnostics)}
+        lines = list(diagnostics)
+        fields = {"old_hash": old_hash, "new_hash": new_hash, "ok": ok, "diagnostics": lines}
+        if self.console is not None:
+            self.console.reloaded(old_hash, new_hash, ok, lines)
         self.log.emit("reload", fields, level=level)
 
     def dependency_changed(self, name: str, up: bool, detail: str = "") -> None:

@@ -43,17 +43,23 @@ class RequestTelemetry:
         "cache_status",
         "chunks",
         "config_hash",
+        "cost_usd",
+        "error",
+        "finished_at",
         "guardrails",
         "incoming_traceparent",
         "key_id",
+        "latency_ms",
         "max_gap_s",
         "model",
         "operation",
         "provider",
         "route",
         "source",
+        "status",
         "stream",
         "target_path",
+        "tokens",
         "trace_id",
         "ttft_s",
         "wall_start",
@@ -81,6 +87,9 @@ class RequestTelemetry:
         self._attempt_span: Span | None = None
         self.incoming_traceparent = headers.get("traceparent") if headers is not None else None
         self._span: Span | None = None
+        self.status, self.latency_ms, self.finished_at, self.tokens = 0, 0.0, 0.0, 0
+        self.cost_usd: float | None = None
+        self.error: str | None = None
         if owner.tracing.enabled:
             attrs = request_attributes(route=route, config_hash=config_hash, source=source, trace_id=trace_id,
                                        stream=stream, operation=operation, model=model)  # fmt: skip
@@ -239,6 +248,17 @@ class RequestTelemetry:
             if self.model:
                 attrs["gen_ai.response.model"] = self.model
             owner.tracing.end(self._span, attrs, error or (str(status) if status >= 500 else None))
+        if owner.console is not None:
+            # Only references are kept: the console formats them when someone looks.
+            self.status, self.latency_ms, self.cost_usd, self.error = (
+                status,
+                seconds * 1000.0,
+                cost_usd,
+                error,
+            )
+            self.finished_at = self.wall_start + seconds
+            self.tokens = usage.total_tokens if usage is not None else 0
+            owner.console.record(self)
 
     def _log_fields(
         self, status: int, seconds: float, usage: Usage | None, cost: float | None, error: str | None
