@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import asyncio
 import gc
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -13,7 +12,6 @@ from pathlib import Path
 from litestar import Litestar
 
 from compiler.specs import CompiledGateway
-from gateway.app.distribution import GitConfigSource, parse_git_spec
 from gateway.app.distribution import GitConfigSource, parse_git_spec
 from gateway.app.reload import CompileOutcome, DirCompiler, Reloader
 from gateway.app.wiring import Wiring
@@ -126,7 +124,6 @@ def create_app(
     startup: Sequence[Hook] = (),
     shutdown: Sequence[Hook] = (),
     readiness: Callable[[], Awaitable[dict[str, bool]]] | None = None,
-    config_source: GitConfigSource | None = None,
     storage: StorageGetter | None = None,
     config_source: GitConfigSource | None = None,
 ) -> Litestar:
@@ -134,7 +131,6 @@ def create_app(
 
     `components` is one `Components` for every config version, or a factory called for each; `startup`
     hooks run before the first request (then the config is linked again), `shutdown` hooks at exit.
-    `config_source` (pull mode, with `config_dir` its checkout) triggers reloads on new commits.
     `config_source` (pull mode, with `config_dir` its checkout) triggers reloads on new commits.
     `storage` returns the storage handles the startup hooks opened (for `/admin/keys`, `/admin/usage`).
     """
@@ -151,8 +147,6 @@ def create_app(
         reloader = Reloader(
             holder, config_dir, compile_dir, linker, debounce_ms=debounce_ms, on_result=on_result
         )
-        if config_source is not None:
-            startup, shutdown = _pull_hooks(config_source, reloader, startup, shutdown)
         if config_source is not None:
             startup, shutdown = _pull_hooks(config_source, reloader, startup, shutdown)
     if telemetry is not None:
@@ -175,21 +169,6 @@ def create_app(
         logging_config=None,
         debug=False,
     )
-
-
-def _pull_hooks(
-    source: GitConfigSource, reloader: Reloader, startup: Sequence[Hook], shutdown: Sequence[Hook]
-) -> tuple[Sequence[Hook], Sequence[Hook]]:
-    tasks: list[asyncio.Task[None]] = []
-
-    async def start_pulling() -> None:
-        tasks.append(asyncio.get_running_loop().create_task(source.run(reloader.reload)))
-
-    async def stop_pulling() -> None:
-        source.stop()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    return (*startup, start_pulling), (stop_pulling, *shutdown)
 
 
 def _pull_hooks(
@@ -241,13 +220,6 @@ def app_from_env() -> Litestar:
             Path(os.environ["GW_CONFIG_GIT_DIR"]),
             interval_s=float(os.environ.get("GW_CONFIG_GIT_INTERVAL", "10")),
         )
-    source = None
-    if os.environ.get("GW_CONFIG_GIT"):  # pull mode: `gw serve --config-git` made the first checkout
-        source = GitConfigSource(
-            parse_git_spec(os.environ["GW_CONFIG_GIT"], os.environ.get("GW_CONFIG_GIT_SUBDIR", "")),
-            Path(os.environ["GW_CONFIG_GIT_DIR"]),
-            interval_s=float(os.environ.get("GW_CONFIG_GIT_INTERVAL", "10")),
-        )
     telemetry = Telemetry.from_env(os.environ)
     wiring = Wiring(os.environ, config_root=config_dir, telemetry=telemetry)
     return create_app(
@@ -261,7 +233,6 @@ def app_from_env() -> Litestar:
         startup=[wiring.startup],
         shutdown=[wiring.shutdown],
         readiness=wiring.readiness,
-        config_source=source,
         storage=wiring.storage,
         config_source=source,
     )
