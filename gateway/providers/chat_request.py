@@ -6,6 +6,7 @@ Client JSON is untrusted: anything malformed here is a 400 `RequestError` naming
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -19,6 +20,7 @@ __all__ = [
     "function_tools",
     "named_tool",
     "stop_sequences",
+    "stream_usage_requested",
     "tool_calls",
 ]
 
@@ -113,6 +115,12 @@ def stop_sequences(raw: Any) -> list[str] | None:  # Any: client JSON
     if isinstance(raw, list) and all(isinstance(s, str) for s in raw):
         return list(raw)
     raise RequestError("`stop` must be a string or an array of strings", param="stop")
+
+
+def stream_usage_requested(body: Mapping[str, Any]) -> bool:  # Any: client JSON
+    """Whether a streamed request asked for the final usage chunk (`stream_options.include_usage`)."""
+    options = body.get("stream_options") or {}
+    return bool(options.get("include_usage"))
 
 
 def data_url(url: Any, param: str) -> tuple[str, str] | None:  # Any: client JSON

@@ -17,9 +17,18 @@ from typing import Any, Protocol
 import msgspec
 
 from gateway.errors import StreamBroken, UpstreamError, UpstreamUnavailable
+from gateway.providers.transport import UpstreamStream, iter_sse_batches
 from gateway.usage import Usage
 
-__all__ = ["ChunkTranslator", "TranslatedStream", "chunk", "open_translated", "translate_batch"]
+__all__ = [
+    "ChunkTranslator",
+    "Framing",
+    "TranslatedStream",
+    "chunk",
+    "open_translated",
+    "open_translated_upstream",
+    "translate_batch",
+]
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -59,6 +68,9 @@ class ChunkTranslator(Protocol):
         """Usage seen so far (complete once the stream finished)."""
         ...
 
+
+Framing = Callable[[UpstreamStream], AsyncIterator[list[bytes]]]
+"""Cuts an upstream body into payloads grouped by network read (`iter_sse_batches`, NDJSON lines)."""
 
 _MALFORMED = (msgspec.DecodeError, ValueError, TypeError, AttributeError, KeyError)
 """What translating a provider's malformed event can raise: bytes from the wire are untrusted."""
@@ -163,3 +175,16 @@ async def open_translated(
         await close()
         raise
     return TranslatedStream(batches, translator, pending, headers, close, provider)
+
+
+async def open_translated_upstream(
+    upstream: UpstreamStream,
+    translator: ChunkTranslator,
+    *,
+    headers: dict[str, str],
+    framing: Framing = iter_sse_batches,
+) -> TranslatedStream:
+    """Open a translated stream over an upstream that answered 2xx (SSE unless `framing` says otherwise)."""
+    return await open_translated(
+        framing(upstream), translator, headers=headers, close=upstream.aclose, provider=upstream.provider
+    )

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 
 import msgspec
 
 from compiler.specs import ProviderSpec
-from gateway.errors import RequestError, UpstreamError, UpstreamUnavailable
+from gateway.errors import RequestError, UpstreamError
 from gateway.providers.anthropic.response import chat_completion, parse_error, surfaced_headers
 from gateway.providers.anthropic.stream import AnthropicStreamTranslator
 from gateway.providers.anthropic.translate import build_request
 from gateway.providers.anthropic.wire import ANTHROPIC_VERSION, MessagesResponse, TokenCount
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
-from gateway.providers.translated_stream import open_translated
-from gateway.providers.transport import HttpTransport, UpstreamReply, iter_sse_batches, retry_after_seconds
+from gateway.providers.chat_request import stream_usage_requested
+from gateway.providers.exchange import Exchange, decode_reply
+from gateway.providers.translated_stream import open_translated_upstream
+from gateway.providers.transport import HttpTransport, UpstreamReply, retry_after_seconds
 
 __all__ = ["DEFAULT_BASE_URL", "AnthropicAdapter", "messages_url"]
 
 DEFAULT_BASE_URL = "https://api.anthropic.com/v1"
 
-_ENCODE = msgspec.json.Encoder()
 _DECODE_MESSAGE = msgspec.json.Decoder(MessagesResponse)
 _DECODE_COUNT = msgspec.json.Decoder(TokenCount)
 _COUNTED = ("model", "messages", "system", "tools", "tool_choice")
@@ -41,9 +41,13 @@ def _headers(call: ProviderCall) -> dict[str, str]:
     return headers
 
 
-def _error(status: int, body: bytes, headers: Mapping[str, str], call: ProviderCall) -> UpstreamError:
+def _error(call: ProviderCall, reply: UpstreamReply) -> UpstreamError:
     return parse_error(
-        status, body, headers, provider=call.provider_id, retry_after_s=retry_after_seconds(headers)
+        reply.status,
+        reply.body,
+        reply.headers,
+        provider=call.provider_id,
+        retry_after_s=retry_after_seconds(reply.headers),
     )
 
 
@@ -52,22 +56,20 @@ class AnthropicAdapter:
 
     def __init__(self, spec: ProviderSpec | None, transport: HttpTransport) -> None:
         self.spec = spec
-        self._transport = transport
+        self._exchange = Exchange(transport, headers=_headers, error=_error)
 
     async def chat(self, call: ProviderCall) -> ChatResult:
         """Complete a chat request through `/v1/messages`."""
         strict = call.strict_openai_compliance
         body, plan = build_request(call.body, strict=strict)
-        reply = await self._transport.send(
-            messages_url(call.base_url),
-            _ENCODE.encode(body),
-            _headers(call),
-            timeout_s=call.timeout_s,
+        reply = await self._exchange.send(call, messages_url(call.base_url), body)
+        message = decode_reply(
+            _DECODE_MESSAGE,
+            reply,
             provider=call.provider_id,
+            unreadable="anthropic sent a response that is not JSON",
+            unexpected="anthropic sent an unexpected message",
         )
-        if not reply.ok:
-            raise _error(reply.status, reply.body, reply.headers, call)
-        message = _decode(reply, call.provider_id)
         out, usage = chat_completion(message, created=int(time.time()), strict=strict)
         headers = {**surfaced_headers(reply.headers), **plan.headers()}
         return ChatResult(body=out, usage=usage, status=reply.status, headers=headers)
@@ -76,49 +78,25 @@ class AnthropicAdapter:
         """Open a streamed `/v1/messages` request; fails before returning if Anthropic refused it."""
         strict = call.strict_openai_compliance
         body, plan = build_request(call.body, strict=strict, stream=True)
-        upstream = await self._transport.open_stream(
-            messages_url(call.base_url),
-            _ENCODE.encode(body),
-            _headers(call),
-            timeout_s=call.timeout_s,
-            provider=call.provider_id,
-        )
-        if not 200 <= upstream.status < 300:
-            raise _error(upstream.status, await upstream.read_all(), upstream.headers, call)
-        options = call.body.get("stream_options") or {}
+        upstream = await self._exchange.open_stream(call, messages_url(call.base_url), body)
         translator = AnthropicStreamTranslator(
             created=int(time.time()),
-            include_usage=bool(options.get("include_usage")),
+            include_usage=stream_usage_requested(call.body),
             strict=strict,
             provider=call.provider_id,
         )
-        return await open_translated(
-            iter_sse_batches(upstream),
-            translator,
-            headers={**surfaced_headers(upstream.headers), **plan.headers()},
-            close=upstream.aclose,
-            provider=call.provider_id,
-        )
+        headers = {**surfaced_headers(upstream.headers), **plan.headers()}
+        return await open_translated_upstream(upstream, translator, headers=headers)
 
     async def count_tokens(self, call: ProviderCall) -> int:
         """Count a request's input tokens with `/v1/messages/count_tokens` (the front door's count_tokens)."""
         body, _ = build_request(call.body, strict=True)
         request = {k: body[k] for k in _COUNTED if k in body}
-        reply = await self._transport.send(
-            messages_url(call.base_url) + "/count_tokens",
-            _ENCODE.encode(request),
-            _headers(call),
-            timeout_s=call.timeout_s,
-            provider=call.provider_id,
-        )
-        if not reply.ok:
-            raise _error(reply.status, reply.body, reply.headers, call)
-        try:
-            return _DECODE_COUNT.decode(reply.body).input_tokens
-        except msgspec.DecodeError:
-            raise UpstreamUnavailable(
-                "anthropic sent an unreadable token count", provider=call.provider_id
-            ) from None
+        reply = await self._exchange.send(call, messages_url(call.base_url) + "/count_tokens", request)
+        unreadable = "anthropic sent an unreadable token count"
+        return decode_reply(
+            _DECODE_COUNT, reply, provider=call.provider_id, unreadable=unreadable
+        ).input_tokens
 
     async def embed(self, call: ProviderCall) -> EmbeddingResult:
         """Refuse: Anthropic has no embeddings API."""
@@ -129,12 +107,3 @@ class AnthropicAdapter:
 
     async def aclose(self) -> None:
         """Nothing to close: the transport belongs to the gateway's pool."""
-
-
-def _decode(reply: UpstreamReply, provider: str) -> MessagesResponse:
-    try:
-        return _DECODE_MESSAGE.decode(reply.body)
-    except msgspec.ValidationError as exc:
-        raise UpstreamUnavailable(f"anthropic sent an unexpected message: {exc}", provider=provider) from None
-    except msgspec.DecodeError:
-        raise UpstreamUnavailable("anthropic sent a response that is not JSON", provider=provider) from None
