@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from compiler.cases import RawTest
 from compiler.diagnostics import Diagnostic
 from compiler.did_you_mean import closest
 from compiler.document import Document
@@ -22,6 +23,7 @@ RAW_TYPES: dict[str, type[Any]] = {
     "budget": RawBudget,
     "policy": RawPolicy,
     "pricing": RawPricing,
+    "test": RawTest,
 }
 """Manifest kind → raw struct type."""
 
