@@ -1,7 +1,10 @@
 """Server-sent events for a committed stream: never a stream that looks complete when it is not.
 
 After the first chunk, an upstream failure ends the stream with a terminal `data: {"error": …}`
-event and no `[DONE]`; a deny from a streaming output guardrail ends it the same way (446 body).
+event and no `[DONE]`; a deny from a streaming output guardrail (in the window or at the end of the
+stream) ends it the same way (446 body). When guardrails ran and did not deny, the event before
+`[DONE]` carries their verdict: `{"object": "chat.completion.chunk", "choices": [], "status": 200|246,
+"hook_results": {...}}` (a flag cannot change the status of a stream whose headers are sent).
 The outcome (status, usage) is settled with the limiter and recorded in the ledger either way.
 """
 
@@ -14,12 +17,12 @@ from typing import Any
 import msgspec
 
 from gateway.errors import GatewayError, GuardrailDenied, StreamBroken
-from gateway.ports import StreamStep
+from gateway.ports import GuardrailOutcome, StreamStep
 from gateway.runtime.context import RequestContext
 from gateway.runtime.outcomes import StreamStart
 from gateway.runtime.stages import Components, record_usage
 
-__all__ = ["DONE", "error_event", "sse_events"]
+__all__ = ["DONE", "error_event", "sse_events", "verdict_event"]
 
 DONE = b"data: [DONE]\n\n"
 _ENCODER = msgspec.json.Encoder()
@@ -102,10 +105,43 @@ async def _frames(
             _step_frames(ctx, StreamStep(deny=step.deny), None)
             if kept is not None:
                 kept.extend(step.emit)
-    step, _outcome = flt.finish()
+    step, outcome = flt.finish()
     for frame in _step_frames(ctx, StreamStep(emit=step.emit), kept):
         yield frame
     _step_frames(ctx, StreamStep(deny=step.deny), None)
+    _judge(ctx, outcome)
+
+
+def _judge(ctx: RequestContext, outcome: GuardrailOutcome) -> None:
+    """Record the end-of-stream verdict: a deny raises (error event), a flag makes the status 246."""
+    ctx.hook_results.setdefault("after_request_hooks", []).extend(outcome.hook_results)
+    if outcome.verdict == "deny":
+        raise GuardrailDenied(
+            {
+                "before_request_hooks": ctx.hook_results.get("before_request_hooks", []),
+                "after_request_hooks": ctx.hook_results.get("after_request_hooks", []),
+            }
+        )
+    if outcome.verdict == "flag":
+        ctx.status = 246
+
+
+def verdict_event(ctx: RequestContext) -> bytes:
+    """The last event before `[DONE]` when guardrails ran: Portkey's status and `hook_results`.
+
+    Portkey reports a flag only through the status (246), which cannot change once a stream's headers
+    are sent; this chunk (no choices, so SDKs skip it like the usage chunk) carries the verdict.
+    """
+    event = {
+        "object": "chat.completion.chunk",
+        "choices": [],
+        "status": ctx.status,
+        "hook_results": {
+            "before_request_hooks": ctx.hook_results.get("before_request_hooks", []),
+            "after_request_hooks": ctx.hook_results.get("after_request_hooks", []),
+        },
+    }
+    return _frame(_ENCODER.encode(event))
 
 
 async def _store(start: StreamStart, components: Components, kept: list[dict[str, Any]]) -> None:
@@ -130,6 +166,8 @@ async def sse_events(start: StreamStart, ctx: RequestContext, components: Compon
         else:
             async for frame in _frames(start, ctx, kept):
                 yield frame
+        if ctx.hook_results:
+            yield verdict_event(ctx)
         yield DONE
         if kept is not None and ctx.status == 200:
             await _store(start, components, kept)
