@@ -10,22 +10,23 @@ from collections.abc import Mapping
 import msgspec
 
 from compiler.specs import ProviderSpec
-from gateway.errors import UpstreamError, UpstreamUnavailable
+from gateway.errors import UpstreamError
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
+from gateway.providers.chat_request import stream_usage_requested
 from gateway.providers.embeddings import embedding_inputs, embeddings_body
+from gateway.providers.exchange import Exchange, decode_reply
 from gateway.providers.gemini.response import chat_completion, parse_error
 from gateway.providers.gemini.stream import GeminiStreamTranslator
 from gateway.providers.gemini.translate import build_embed_request, build_request, model_path
 from gateway.providers.gemini.wire import BatchEmbedResponse, GenerateContentResponse
-from gateway.providers.translated_stream import open_translated
-from gateway.providers.transport import HttpTransport, iter_sse_batches, retry_after_seconds
+from gateway.providers.translated_stream import open_translated_upstream
+from gateway.providers.transport import HttpTransport, UpstreamReply, retry_after_seconds
 from gateway.usage import Usage
 
 __all__ = ["DEFAULT_BASE_URL", "GeminiAdapter"]
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 
-_ENCODE = msgspec.json.Encoder()
 _DECODE_RESPONSE = msgspec.json.Decoder(GenerateContentResponse)
 _DECODE_EMBEDDINGS = msgspec.json.Decoder(BatchEmbedResponse)
 _SURFACED = ("retry-after", "x-goog-request-id")
@@ -42,14 +43,18 @@ def _surfaced(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: headers[name] for name in _SURFACED if name in headers}
 
 
-def _error(status: int, body: bytes, headers: Mapping[str, str], call: ProviderCall) -> UpstreamError:
+def _error(call: ProviderCall, reply: UpstreamReply) -> UpstreamError:
     return parse_error(
-        status,
-        body,
+        reply.status,
+        reply.body,
         provider=call.provider_id,
-        retry_after_s=retry_after_seconds(headers),
-        headers=_surfaced(headers),
+        retry_after_s=retry_after_seconds(reply.headers),
+        headers=_surfaced(reply.headers),
     )
+
+
+def _model_url(call: ProviderCall, method: str) -> str:
+    return f"{call.base_url.rstrip('/')}/{model_path(call.body.get('model'))}:{method}"
 
 
 class GeminiAdapter:
@@ -57,24 +62,15 @@ class GeminiAdapter:
 
     def __init__(self, spec: ProviderSpec | None, transport: HttpTransport) -> None:
         self.spec = spec
-        self._transport = transport
+        self._exchange = Exchange(transport, headers=_headers, error=_error)
 
     async def chat(self, call: ProviderCall) -> ChatResult:
         """Complete a chat request with `generateContent`."""
         strict = call.strict_openai_compliance
         body, plan = build_request(call.body, strict=strict)
-        url = f"{call.base_url.rstrip('/')}/{model_path(call.body.get('model'))}:generateContent"
-        reply = await self._transport.send(
-            url, _ENCODE.encode(body), _headers(call), timeout_s=call.timeout_s, provider=call.provider_id
-        )
-        if not reply.ok:
-            raise _error(reply.status, reply.body, reply.headers, call)
-        try:
-            decoded = _DECODE_RESPONSE.decode(reply.body)
-        except msgspec.DecodeError:
-            raise UpstreamUnavailable(
-                "gemini sent an unreadable response", provider=call.provider_id
-            ) from None
+        reply = await self._exchange.send(call, _model_url(call, "generateContent"), body)
+        unreadable = "gemini sent an unreadable response"
+        decoded = decode_reply(_DECODE_RESPONSE, reply, provider=call.provider_id, unreadable=unreadable)
         model = str(call.body.get("model"))
         out, usage = chat_completion(decoded, model=model, created=int(time.time()), strict=strict)
         headers = {**_surfaced(reply.headers), **plan.headers()}
@@ -84,48 +80,25 @@ class GeminiAdapter:
         """Open `streamGenerateContent?alt=sse`; fails before returning if Gemini refused it."""
         strict = call.strict_openai_compliance
         body, plan = build_request(call.body, strict=strict)
-        path = model_path(call.body.get("model"))
-        upstream = await self._transport.open_stream(
-            f"{call.base_url.rstrip('/')}/{path}:streamGenerateContent?alt=sse",
-            _ENCODE.encode(body),
-            _headers(call),
-            timeout_s=call.timeout_s,
-            provider=call.provider_id,
-        )
-        if not 200 <= upstream.status < 300:
-            raise _error(upstream.status, await upstream.read_all(), upstream.headers, call)
-        options = call.body.get("stream_options") or {}
+        url = _model_url(call, "streamGenerateContent?alt=sse")
+        upstream = await self._exchange.open_stream(call, url, body)
         translator = GeminiStreamTranslator(
             model=str(call.body.get("model")),
             created=int(time.time()),
-            include_usage=bool(options.get("include_usage")),
+            include_usage=stream_usage_requested(call.body),
             strict=strict,
             provider=call.provider_id,
         )
-        return await open_translated(
-            iter_sse_batches(upstream),
-            translator,
-            headers={**_surfaced(upstream.headers), **plan.headers()},
-            close=upstream.aclose,
-            provider=call.provider_id,
-        )
+        headers = {**_surfaced(upstream.headers), **plan.headers()}
+        return await open_translated_upstream(upstream, translator, headers=headers)
 
     async def embed(self, call: ProviderCall) -> EmbeddingResult:
         """Create embeddings with `batchEmbedContents` (one request item per input)."""
         inputs = embedding_inputs(call.body, "gemini")
         body = build_embed_request(call.body, inputs)
-        url = f"{call.base_url.rstrip('/')}/{model_path(call.body.get('model'))}:batchEmbedContents"
-        reply = await self._transport.send(
-            url, _ENCODE.encode(body), _headers(call), timeout_s=call.timeout_s, provider=call.provider_id
-        )
-        if not reply.ok:
-            raise _error(reply.status, reply.body, reply.headers, call)
-        try:
-            decoded = _DECODE_EMBEDDINGS.decode(reply.body)
-        except msgspec.DecodeError:
-            raise UpstreamUnavailable(
-                "gemini sent unreadable embeddings", provider=call.provider_id
-            ) from None
+        reply = await self._exchange.send(call, _model_url(call, "batchEmbedContents"), body)
+        unreadable = "gemini sent unreadable embeddings"
+        decoded = decode_reply(_DECODE_EMBEDDINGS, reply, provider=call.provider_id, unreadable=unreadable)
         # Gemini reports no token counts for embeddings: usage stays zero rather than being guessed.
         out = embeddings_body(
             [e.values for e in decoded.embeddings],
