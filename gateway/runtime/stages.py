@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from compiler.specs import CacheSpec
 from gateway.errors import AuthError, GuardrailDenied, PermissionDenied
 from gateway.ports import (
@@ -27,6 +29,7 @@ from gateway.ports import (
     UsageRecord,
     UsageSink,
 )
+from gateway.runtime.background import BackgroundTasks
 from gateway.runtime.context import RequestContext
 from gateway.runtime.linked import LinkedRoute
 from gateway.telemetry import Telemetry
@@ -34,7 +37,9 @@ from gateway.usage import Usage
 
 __all__ = [
     "Components",
+    "PriceFn",
     "authenticate",
+    "cache_partition",
     "cache_request",
     "check_context",
     "guard_input",
@@ -44,6 +49,10 @@ __all__ = [
 ]
 
 _LOG = logging.getLogger("gw.request")
+_ENCODER = msgspec.json.Encoder()
+
+PriceFn = Callable[[str, str, Usage], float | None]
+"""Prices usage: (provider type, model, usage) → USD, or None when the model has no price."""
 
 
 @dataclass(slots=True)
@@ -60,6 +69,10 @@ class Components:
     """With a key store: refuse requests without a gw key (otherwise only `gw-` bearers are checked)."""
     rng: random.Random = field(default_factory=random.Random)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    background: BackgroundTasks = field(default_factory=BackgroundTasks)
+    """Work after the response (cache stores); shared by every config version built from this one."""
+    prices: PriceFn | None = None
+    """Prices a cache hit's saved usage for the ledger; None: savings are not recorded."""
 
 
 async def authenticate(components: Components, route: LinkedRoute, ctx: RequestContext) -> None:
@@ -148,20 +161,30 @@ def cache_request(
     route: LinkedRoute, ctx: RequestContext, body: dict[str, Any], spec: CacheSpec
 ) -> CacheRequest:  # Any: OpenAI request JSON
     """Build the cache port's request, partitioned per the policy (key, key tag or shared)."""
-    mode = route.cache_partition
-    parts: list[str] = []
-    if ctx.key is not None and mode != "none":
-        parts.append(ctx.key.id if mode == "key" else ",".join(sorted(ctx.key.tags)))
-    if ctx.headers.cache_namespace:
-        parts.append(ctx.headers.cache_namespace)
     return CacheRequest(
         spec=spec,
         body=body,
-        partition="/".join(parts),
+        partition=cache_partition(route.cache_partition, ctx),
         provider_id=ctx.provider_id,
         route_id=route.spec.id,
         force_refresh=ctx.headers.cache_force_refresh,
     )
+
+
+def cache_partition(mode: str, ctx: RequestContext) -> str:
+    """The tenant (key id, or its tags under `key_tag`) and the namespace, encoded unambiguously.
+
+    A JSON pair, so no namespace a client sends can spell another tenant's partition; a key with no
+    tags keeps a partition of its own under `key_tag`.
+    """
+    tenant: list[str] = []
+    key = ctx.key
+    if key is not None and mode != "none":
+        tenant = ["tags", *sorted(key.tags)] if mode == "key_tag" and key.tags else ["key", key.id]
+    namespace = ctx.headers.cache_namespace
+    if not tenant and not namespace:
+        return ""
+    return _ENCODER.encode([tenant, namespace]).decode()
 
 
 def record_usage(components: Components, ctx: RequestContext, status: int) -> None:
@@ -178,6 +201,7 @@ def record_usage(components: Components, ctx: RequestContext, status: int) -> No
                 model=ctx.model,
                 usage=ctx.usage or Usage(),
                 cost_usd=ctx.cost_usd,
+                saved_usd=ctx.saved_usd,
                 cache_status=ctx.cache_status,
                 status=status,
                 latency_ms=ctx.elapsed_ms(),
