@@ -18,6 +18,7 @@ from gateway.errors import (
 )
 from gateway.ports import CacheRequest, LimitContext, Reservation
 from gateway.providers.base import ChatResult
+from gateway.providers.openai.translate import usage_from
 from gateway.runtime.breaker import CircuitBreaker
 from gateway.runtime.calls import ProviderCaller
 from gateway.runtime.context import RequestContext
@@ -128,8 +129,10 @@ class LeafRunner:
         ctx.cost_usd = await self._settle(held, result.usage)
         if isinstance(result, ChatResult):
             await self._finish_output(route, leaf, ctx, body, result)
-            if cache_req is not None and self.components.cache is not None and ctx.status == 200:
-                await self.components.cache.store(cache_req, result.body)
+            cache = self.components.cache
+            if cache_req is not None and cache is not None and ctx.status == 200:
+                # Off the request path: the client gets its answer without waiting for the write.
+                self.components.background.spawn(cache.store(cache_req, result.body), "gw-cache-store")
         return result
 
     async def _cache_lookup(
@@ -141,11 +144,22 @@ class LeafRunner:
         request = cache_request(route, ctx, body, leaf.cache)
         found = await cache.lookup(request)
         ctx.cache_status = found.status
+        if ctx.telemetry is not None:
+            ctx.telemetry.cache_checked(leaf.cache.mode, found.status)
         if found.response is None or found.status not in ("HIT", "SEMANTIC HIT"):
             return request, None
+        ctx.cache_similarity = found.similarity
+        self._count_hit(ctx, found.response)
         if ctx.stream:
             return request, _replay(found.response, body)
         return request, ChatResult(body=found.response, usage=Usage())
+
+    def _count_hit(self, ctx: RequestContext, response: dict[str, Any]) -> None:  # Any: OpenAI JSON
+        """A hit costs nothing; what the cached answer's usage would cost now is the saving."""
+        ctx.usage, ctx.cost_usd = Usage(), 0.0
+        prices = self.components.prices
+        if prices is not None:
+            ctx.saved_usd = prices(ctx.provider_type, ctx.model, usage_from(response))
 
     async def _reserve(
         self, ctx: RequestContext, body: dict[str, Any]

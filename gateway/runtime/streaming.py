@@ -144,14 +144,15 @@ def verdict_event(ctx: RequestContext) -> bytes:
     return _frame(_ENCODER.encode(event))
 
 
-async def _store(start: StreamStart, components: Components, kept: list[dict[str, Any]]) -> None:
-    """Cache a stream that completed: assembled into the equivalent `chat.completion`."""
+def _store(start: StreamStart, components: Components, kept: list[dict[str, Any]]) -> None:
+    """Cache a stream that completed, assembled into the equivalent `chat.completion`, in the
+    background (the client's stream ends without waiting for the write)."""
     cache = components.cache
     if cache is None or start.cache_request is None or not kept:
         return
     from gateway.cache import assemble_chunks  # only reached with a cache configured
 
-    await cache.store(start.cache_request, assemble_chunks(kept))
+    components.background.spawn(cache.store(start.cache_request, assemble_chunks(kept)), "gw-cache-store")
 
 
 async def sse_events(start: StreamStart, ctx: RequestContext, components: Components) -> AsyncIterator[bytes]:
@@ -168,9 +169,9 @@ async def sse_events(start: StreamStart, ctx: RequestContext, components: Compon
                 yield frame
         if ctx.hook_results:
             yield verdict_event(ctx)
-        yield DONE
         if kept is not None and ctx.status == 200:
-            await _store(start, components, kept)
+            _store(start, components, kept)  # complete: stored even if the client leaves before [DONE]
+        yield DONE
     except (StreamBroken, GuardrailDenied) as exc:
         status = exc.status
         _LOG.warning(

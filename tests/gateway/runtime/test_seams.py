@@ -176,8 +176,10 @@ async def test_cache_hit_skips_the_upstream(upstream: FakeOpenAI, pool: Transpor
 
 async def test_cache_miss_calls_and_stores(upstream: FakeOpenAI, pool: TransportPool) -> None:
     cache = Cache()
-    ctx, _ = await _run(upstream, pool, Components(cache=cache), cache=CacheSpec(mode="simple", max_age_s=60))
+    components = Components(cache=cache)
+    ctx, _ = await _run(upstream, pool, components, cache=CacheSpec(mode="simple", max_age_s=60))
     assert ctx.cache_status == "MISS"
+    await components.background.drain()  # the store runs after the response
     assert len(cache.stored) == 1 and cache.stored[0].provider_id == "up"
 
 
@@ -332,6 +334,7 @@ async def test_completed_stream_is_assembled_and_stored(upstream: FakeOpenAI, po
     )
     assert ctx.cache_status == "MISS"
     [frame async for frame in sse_events(start, ctx, components)]
+    await components.background.drain()  # the store runs after the response
     assert len(cache.stored) == 1
     assert cache.responses[0]["choices"][0]["message"]["content"] == "hello from seams"
 
