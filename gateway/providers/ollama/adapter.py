@@ -11,22 +11,23 @@ import time
 import msgspec
 
 from compiler.specs import ProviderSpec
-from gateway.errors import UpstreamUnavailable
+from gateway.errors import UpstreamError
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
+from gateway.providers.chat_request import stream_usage_requested
 from gateway.providers.compliance import plan_params
 from gateway.providers.embeddings import embedding_inputs, embeddings_body
+from gateway.providers.exchange import Exchange, decode_reply
 from gateway.providers.ollama.stream import OllamaStreamTranslator, iter_ndjson_batches
 from gateway.providers.ollama.translate import build_request, chat_completion, parse_error
 from gateway.providers.ollama.wire import ChatResponse, EmbedRequest, EmbedResponse
-from gateway.providers.translated_stream import open_translated
-from gateway.providers.transport import HttpTransport
+from gateway.providers.translated_stream import open_translated_upstream
+from gateway.providers.transport import HttpTransport, UpstreamReply
 from gateway.usage import Usage
 
 __all__ = ["DEFAULT_BASE_URL", "OllamaAdapter", "api_url"]
 
 DEFAULT_BASE_URL = "http://localhost:11434"
 
-_ENCODE = msgspec.json.Encoder()
 _DECODE_CHAT = msgspec.json.Decoder(ChatResponse)
 _DECODE_EMBED = msgspec.json.Decoder(EmbedResponse)
 _EMBED_FIELDS = ("model", "input", "encoding_format", "dimensions")
@@ -45,32 +46,24 @@ def _headers(call: ProviderCall) -> dict[str, str]:
     return headers
 
 
+def _error(call: ProviderCall, reply: UpstreamReply) -> UpstreamError:
+    return parse_error(reply.status, reply.body, provider=call.provider_id)
+
+
 class OllamaAdapter:
     """Speaks Ollama's native API for one provider spec: chat, NDJSON streaming and embeddings."""
 
     def __init__(self, spec: ProviderSpec | None, transport: HttpTransport) -> None:
         self.spec = spec
-        self._transport = transport
+        self._exchange = Exchange(transport, headers=_headers, error=_error)
 
     async def chat(self, call: ProviderCall) -> ChatResult:
         """Complete a chat request with `/api/chat` and `stream: false`."""
         strict = call.strict_openai_compliance
         body, plan = build_request(call.body, strict=strict, stream=False)
-        reply = await self._transport.send(
-            api_url(call.base_url, "chat"),
-            _ENCODE.encode(body),
-            _headers(call),
-            timeout_s=call.timeout_s,
-            provider=call.provider_id,
-        )
-        if not reply.ok:
-            raise parse_error(reply.status, reply.body, provider=call.provider_id)
-        try:
-            decoded = _DECODE_CHAT.decode(reply.body)
-        except msgspec.DecodeError:
-            raise UpstreamUnavailable(
-                "ollama sent an unreadable response", provider=call.provider_id
-            ) from None
+        reply = await self._exchange.send(call, api_url(call.base_url, "chat"), body)
+        unreadable = "ollama sent an unreadable response"
+        decoded = decode_reply(_DECODE_CHAT, reply, provider=call.provider_id, unreadable=unreadable)
         out, usage = chat_completion(decoded, created=int(time.time()), strict=strict)
         return ChatResult(body=out, usage=usage, status=reply.status, headers=plan.headers())
 
@@ -78,28 +71,15 @@ class OllamaAdapter:
         """Open a streamed `/api/chat`; fails before returning if Ollama refused it."""
         strict = call.strict_openai_compliance
         body, plan = build_request(call.body, strict=strict, stream=True)
-        upstream = await self._transport.open_stream(
-            api_url(call.base_url, "chat"),
-            _ENCODE.encode(body),
-            _headers(call),
-            timeout_s=call.timeout_s,
-            provider=call.provider_id,
-        )
-        if not 200 <= upstream.status < 300:
-            raise parse_error(upstream.status, await upstream.read_all(), provider=call.provider_id)
-        options = call.body.get("stream_options") or {}
+        upstream = await self._exchange.open_stream(call, api_url(call.base_url, "chat"), body)
         translator = OllamaStreamTranslator(
             created=int(time.time()),
-            include_usage=bool(options.get("include_usage")),
+            include_usage=stream_usage_requested(call.body),
             strict=strict,
             provider=call.provider_id,
         )
-        return await open_translated(
-            iter_ndjson_batches(upstream),
-            translator,
-            headers=plan.headers(),
-            close=upstream.aclose,
-            provider=call.provider_id,
+        return await open_translated_upstream(
+            upstream, translator, headers=plan.headers(), framing=iter_ndjson_batches
         )
 
     async def embed(self, call: ProviderCall) -> EmbeddingResult:
@@ -110,21 +90,9 @@ class OllamaAdapter:
             input=embedding_inputs(call.body, "ollama"),
             dimensions=call.body.get("dimensions"),
         )
-        reply = await self._transport.send(
-            api_url(call.base_url, "embed"),
-            _ENCODE.encode(request),
-            _headers(call),
-            timeout_s=call.timeout_s,
-            provider=call.provider_id,
-        )
-        if not reply.ok:
-            raise parse_error(reply.status, reply.body, provider=call.provider_id)
-        try:
-            decoded = _DECODE_EMBED.decode(reply.body)
-        except msgspec.DecodeError:
-            raise UpstreamUnavailable(
-                "ollama sent unreadable embeddings", provider=call.provider_id
-            ) from None
+        reply = await self._exchange.send(call, api_url(call.base_url, "embed"), request)
+        unreadable = "ollama sent unreadable embeddings"
+        decoded = decode_reply(_DECODE_EMBED, reply, provider=call.provider_id, unreadable=unreadable)
         out = embeddings_body(
             decoded.embeddings,
             model=request.model,
