@@ -1,0 +1,70 @@
+"""Fixtures: a fake Anthropic and a fake OpenAI upstream, and gw in front of them for Anthropic SDKs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import pytest
+
+from compiler.specs import SecretRef
+from gateway.app import create_app
+from tests.fakes.anthropic_upstream import FakeAnthropic
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.gateway.runtime.builders import gateway, leaf, provider, route
+from tests.integration.gateway.server import GatewayServer
+
+ENV = {"GW_OPENAI_KEY": "sk-openai-test", "GW_ANTHROPIC_KEY": "sk-ant-test"}
+
+
+@pytest.fixture(scope="session")
+def fakes() -> Iterator[dict[str, Any]]:
+    """One fake Anthropic and one fake OpenAI upstream for the session."""
+    servers: dict[str, Any] = {
+        "anthropic": FakeAnthropic("anthropic").start(),
+        "openai": FakeOpenAI("openai").start(),
+    }
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh(fakes: dict[str, Any]) -> None:
+    for fake in fakes.values():
+        fake.reset()
+
+
+@pytest.fixture
+def server(fakes: dict[str, Any]) -> Iterator[GatewayServer]:
+    """gw with a route to each fake: `claude` (Anthropic) and `gpt` (OpenAI, translated)."""
+    providers = [
+        provider(
+            "claude", fakes["anthropic"].url, type="anthropic", api_key=SecretRef(env="GW_ANTHROPIC_KEY")
+        ),
+        provider("gpt", fakes["openai"].url, api_key=SecretRef(env="GW_OPENAI_KEY")),
+    ]
+    routes = [route("claude", leaf("config", "claude")), route("gpt", leaf("config", "gpt"))]
+    app = create_app(gateway(providers, routes), admin_token="admin-secret", env=ENV)
+    started = GatewayServer(app).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def client(server: GatewayServer) -> Iterator[anthropic.Anthropic]:
+    """A sync Anthropic SDK client for route `claude` (retries off)."""
+    with anthropic.Anthropic(
+        base_url=server.base, api_key="unused", max_retries=0, default_headers={"x-portkey-config": "claude"}
+    ) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def openai_routed(server: GatewayServer) -> Iterator[anthropic.Anthropic]:
+    """A sync Anthropic SDK client for route `gpt`: Anthropic requests translated to OpenAI."""
+    with anthropic.Anthropic(
+        base_url=server.base, api_key="unused", max_retries=0, default_headers={"x-portkey-config": "gpt"}
+    ) as sdk:
+        yield sdk
