@@ -1,0 +1,158 @@
+"""Three `gw serve` replicas on one Valkey and one PostgreSQL behind a load balancer: shared limits,
+and load that survives a Valkey restart, a PostgreSQL restart and a replica being stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.integration.cluster.balancer import LoadBalancer
+from tests.integration.cluster.conftest import StartCluster, write_manifests
+from tests.integration.cluster.harness import Cluster, ledger_rows, wait_until
+from tests.integration.storage.tcp_proxy import TcpProxy
+from tests.services import ValkeyServer
+
+pytestmark = pytest.mark.slow
+
+
+def body(text: str = "hello") -> dict[str, object]:
+    """A chat request."""
+    return {"model": "m", "messages": [{"role": "user", "content": text}]}
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    start_cluster: StartCluster, upstream: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Cluster, LoadBalancer]:
+    """Three replicas serving the cluster manifests."""
+    config = write_manifests(tmp_path_factory.mktemp("manifests"), upstream.url)
+    return start_cluster(3, ["--config-dir", str(config), "--no-watch"])
+
+
+async def burst(url: str, route: str, count: int) -> Counter[int]:
+    """`count` concurrent requests to `route`; the status codes seen."""
+    limits = httpx.Limits(max_connections=count)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        responses = await asyncio.gather(
+            *(
+                client.post("/v1/chat/completions", json=body(), headers={"x-portkey-config": route})
+                for _ in range(count)
+            )
+        )
+    return Counter(r.status_code for r in responses)
+
+
+async def load_during(url: str, fault: Callable[[], Awaitable[None]], *, workers: int = 6) -> Counter[int]:
+    """Steady requests to `steady` from `workers` clients while `fault` runs; statuses seen
+    (`-1` for a request that got no response at all)."""
+    done = asyncio.Event()
+    seen: Counter[int] = Counter()
+    prompts = itertools.count()
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        while not done.is_set():
+            text = f"prompt {next(prompts) % 20}"  # repeats: exact-cache hits and misses
+            try:
+                response = await client.post(
+                    "/v1/chat/completions", json=body(text), headers={"x-portkey-config": "steady"}
+                )
+                seen[response.status_code] += 1
+            except httpx.HTTPError:
+                seen[-1] += 1
+
+    async def run_fault() -> None:
+        try:
+            await fault()
+        finally:
+            done.set()
+
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        await asyncio.gather(run_fault(), *(client_loop(client) for _ in range(workers)))
+    return seen
+
+
+def settled_ledger(cluster_db: str, route: str, expected: int) -> int:
+    """Wait for the replicas' ledgers to flush (spools replayed), then return the row count."""
+    wait_until(lambda: ledger_rows(cluster_db, route)[0] >= expected, timeout=60, what="ledger flush")
+    return ledger_rows(cluster_db, route)[0]
+
+
+def test_a_budget_holds_across_replicas(cluster: tuple[Cluster, LoadBalancer], cluster_db: str) -> None:
+    _, balancer = cluster
+    statuses = asyncio.run(burst(balancer.url, "budgeted", 200))
+    assert set(statuses) <= {200, 429}, statuses
+    assert statuses[200] == 50  # 1.00 USD budget, 0.02 USD held and charged per request
+    wait_until(lambda: ledger_rows(cluster_db, "budgeted")[0] == 50, what="budget ledger rows")
+    rows, spent = ledger_rows(cluster_db, "budgeted")
+    assert rows == 50
+    assert spent <= 1.0 + 1e-9
+
+
+def test_a_rate_limit_holds_across_replicas(cluster: tuple[Cluster, LoadBalancer]) -> None:
+    _, balancer = cluster
+    statuses = asyncio.run(burst(balancer.url, "limited", 60))
+    assert set(statuses) <= {200, 429}, statuses
+    assert abs(statuses[200] - 20) <= 1, statuses
+
+
+def test_a_valkey_restart_mid_load_causes_no_5xx_and_loses_no_ledger_row(
+    cluster: tuple[Cluster, LoadBalancer], cluster_valkey: ValkeyServer, cluster_db: str
+) -> None:
+    _, balancer = cluster
+    before = ledger_rows(cluster_db, "steady")[0]
+
+    async def restart_valkey() -> None:
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(cluster_valkey.stop)
+        await asyncio.sleep(1.5)
+        await asyncio.to_thread(cluster_valkey.start)
+        await asyncio.sleep(1.5)
+
+    statuses = asyncio.run(load_during(balancer.url, restart_valkey))
+    assert set(statuses) == {200}, statuses
+    assert settled_ledger(cluster_db, "steady", before + statuses[200]) == before + statuses[200]
+
+
+def test_a_postgres_restart_mid_load_causes_no_5xx_and_loses_no_ledger_row(
+    cluster: tuple[Cluster, LoadBalancer], pg_proxy: TcpProxy, cluster_db: str
+) -> None:
+    _, balancer = cluster
+    before = ledger_rows(cluster_db, "steady")[0]
+
+    async def restart_postgres() -> None:
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(pg_proxy.stop)
+        await asyncio.sleep(2.0)
+        await asyncio.to_thread(pg_proxy.start)
+        await asyncio.sleep(1.0)
+
+    statuses = asyncio.run(load_during(balancer.url, restart_postgres))
+    assert set(statuses) == {200}, statuses
+    assert settled_ledger(cluster_db, "steady", before + statuses[200]) == before + statuses[200]
+
+
+def test_stopping_a_replica_mid_load_loses_no_request_and_no_ledger_row(
+    cluster: tuple[Cluster, LoadBalancer], cluster_db: str, tmp_path: Path
+) -> None:
+    replicas, balancer = cluster
+    victim = replicas.replicas[-1]
+    before = ledger_rows(cluster_db, "steady")[0]
+    exit_codes: list[int] = []
+
+    async def stop_one() -> None:
+        await asyncio.sleep(1.0)
+        exit_codes.append(await asyncio.to_thread(victim.terminate))
+        await asyncio.sleep(1.0)
+
+    statuses = asyncio.run(load_during(balancer.url, stop_one))
+    assert set(statuses) == {200}, statuses
+    assert exit_codes == [0]
+    assert balancer.retries > 0  # requests sent to the stopped replica were re-sent, none lost
+    assert settled_ledger(cluster_db, "steady", before + statuses[200]) == before + statuses[200]
