@@ -18,6 +18,7 @@ from gateway.http.admin_keys import StorageGetter, admin_key_handlers
 from gateway.http.body import check_chat, check_completion, check_embedding, read_json
 from gateway.http.messages import build_messages_handlers
 from gateway.http.sse import SseResponse
+from gateway.http.ui import ui_handlers
 from gateway.runtime import (
     Endpoint,
     GatewayHolder,
@@ -153,7 +154,13 @@ def build_route_handlers(services: HttpServices) -> list[BaseRouteHandler]:
 
     handlers = [chat_completions, completions, embeddings, models, health, ready, metrics]
     keys = admin_key_handlers(services.storage, lambda request: _check_admin(services, request))
-    return [*handlers, *build_messages_handlers(services), *_admin_handlers(services), *keys]
+    return [
+        *handlers,
+        *build_messages_handlers(services),
+        *_admin_handlers(services),
+        *keys,
+        *ui_handlers(services),
+    ]
 
 
 def _admin_handlers(services: HttpServices) -> list[BaseRouteHandler]:
