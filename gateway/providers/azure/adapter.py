@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from compiler.specs import ProviderSpec
 from gateway.errors import UpstreamError
 from gateway.providers.azure.translate import (
@@ -15,13 +13,13 @@ from gateway.providers.azure.translate import (
     surfaced_headers,
 )
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
+from gateway.providers.exchange import Exchange
 from gateway.providers.openai.translate import decode_object, error_from_reply, usage_from
-from gateway.providers.translated_stream import open_translated
-from gateway.providers.transport import HttpTransport, UpstreamReply, iter_sse_batches
+from gateway.providers.translated_stream import open_translated_upstream
+from gateway.providers.transport import HttpTransport, UpstreamReply
 
 __all__ = ["AzureOpenAIAdapter"]
 
-_ENCODE = msgspec.json.Encoder()
 _LABEL = "azure-openai"
 
 
@@ -48,36 +46,27 @@ def _error(call: ProviderCall, reply: UpstreamReply) -> UpstreamError:
     return error
 
 
+def _object(call: ProviderCall, reply: UpstreamReply) -> dict[str, Any]:  # Any: OpenAI JSON
+    decoded = decode_object(reply.body)
+    if decoded is None:
+        raise error_from_reply(call.provider_id, 502, reply.headers, b"", label=_LABEL)
+    return decoded
+
+
 class AzureOpenAIAdapter:
     """Speaks Azure OpenAI for one provider spec: chat, streaming and embeddings."""
 
     def __init__(self, spec: ProviderSpec | None, transport: HttpTransport) -> None:
         self.spec = spec
-        self._transport = transport
-
-    async def _post(
-        self, call: ProviderCall, operation: str, body: dict[str, Any]
-    ) -> UpstreamReply:  # Any: JSON
-        reply = await self._transport.send(
-            _url(call, operation),
-            _ENCODE.encode(body),
-            _headers(call),
-            timeout_s=call.timeout_s,
-            provider=call.provider_id,
-        )
-        if not reply.ok:
-            raise _error(call, reply)
-        return reply
+        self._exchange = Exchange(transport, headers=_headers, error=_error)
 
     async def chat(self, call: ProviderCall) -> ChatResult:
         """POST the deployment's `/chat/completions`."""
         body = dict(call.body)
         body.pop("stream", None)
         body.pop("stream_options", None)
-        reply = await self._post(call, "chat/completions", body)
-        decoded = decode_object(reply.body)
-        if decoded is None:
-            raise error_from_reply(call.provider_id, 502, reply.headers, b"", label=_LABEL)
+        reply = await self._exchange.send(call, _url(call, "chat/completions"), body)
+        decoded = _object(call, reply)
         strict = call.strict_openai_compliance
         out = strip_azure_fields(decoded) if strict else decoded
         raw = None if strict else reply.body
@@ -91,33 +80,17 @@ class AzureOpenAIAdapter:
         options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}  # Any: JSON
         asked = bool(options.get("include_usage"))
         body["stream_options"] = {**options, "include_usage": True}
-        upstream = await self._transport.open_stream(
-            _url(call, "chat/completions"),
-            _ENCODE.encode(body),
-            _headers(call),
-            timeout_s=call.timeout_s,
-            provider=call.provider_id,
-        )
-        if not 200 <= upstream.status < 300:
-            data = await upstream.read_all()
-            raise _error(call, UpstreamReply(status=upstream.status, headers=upstream.headers, body=data))
+        upstream = await self._exchange.open_stream(call, _url(call, "chat/completions"), body)
         translator = AzureChunkFilter(
             strict=call.strict_openai_compliance, show_usage_chunk=asked, provider=call.provider_id
         )
-        return await open_translated(
-            iter_sse_batches(upstream),
-            translator,
-            headers=surfaced_headers(upstream.headers),
-            close=upstream.aclose,
-            provider=call.provider_id,
-        )
+        headers = surfaced_headers(upstream.headers)
+        return await open_translated_upstream(upstream, translator, headers=headers)
 
     async def embed(self, call: ProviderCall) -> EmbeddingResult:
         """POST the deployment's `/embeddings` (batch input, `encoding_format`, `dimensions` as sent)."""
-        reply = await self._post(call, "embeddings", dict(call.body))
-        decoded = decode_object(reply.body)
-        if decoded is None:
-            raise error_from_reply(call.provider_id, 502, reply.headers, b"", label=_LABEL)
+        reply = await self._exchange.send(call, _url(call, "embeddings"), dict(call.body))
+        decoded = _object(call, reply)
         return EmbeddingResult(
             body=decoded, usage=usage_from(decoded), headers=surfaced_headers(reply.headers), raw=reply.body
         )
