@@ -1,7 +1,8 @@
 """Usage reports over the ledger: the numbers `gw usage report` prints and `GET /admin/usage` returns.
 
 Both call `usage_report`, so they cannot disagree. Cost sums only priced rows; `unpriced_requests`
-counts the rest, so an unknown price is visible instead of silently adding 0.
+counts rows that used tokens at an unknown price, so an unknown price is visible instead of silently
+adding 0. Requests refused before any call (auth, rate limit, budget) used no tokens and are not in it.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
 def _query(group_by: GroupBy) -> Select[*tuple[Any, ...]]:  # Any: a row of mixed aggregates
     column = _COLUMNS[group_by]
     priced = LedgerRow.cost_usd.is_not(None)
+    used = LedgerRow.prompt_tokens + LedgerRow.completion_tokens > 0
     return select(
         column.label("group"),
         func.count().label("requests"),
@@ -111,7 +113,7 @@ def _query(group_by: GroupBy) -> Select[*tuple[Any, ...]]:  # Any: a row of mixe
         func.sum(LedgerRow.cache_write_tokens).label("cache_write_tokens"),
         func.sum(LedgerRow.reasoning_tokens).label("reasoning_tokens"),
         func.sum(case((priced, LedgerRow.cost_usd), else_=0.0)).label("cost_usd"),
-        func.sum(case((priced, 0), else_=1)).label("unpriced_requests"),
+        func.sum(case((priced, 0), (used, 1), else_=0)).label("unpriced_requests"),
         func.sum(func.coalesce(LedgerRow.saved_usd, 0.0)).label("saved_usd"),
         func.sum(case((LedgerRow.cache_status.in_(("HIT", "SEMANTIC HIT")), 1), else_=0)).label("cache_hits"),
     ).group_by(column)
