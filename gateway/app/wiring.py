@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from compiler.specs import CompiledGateway
+from compiler.specs import CompiledGateway, LeafSpec, NodeSpec
 from gateway.runtime import Components
 from gateway.telemetry import Telemetry
 
@@ -57,6 +57,7 @@ class Wiring:
         self._retiring: set[asyncio.Task[None]] = set()
         self._engine: Any = None  # Any: the current config's gateway.guardrails.GuardrailEngine
         self._compiled: CompiledGateway | None = None
+        self._warming: asyncio.Task[None] | None = None
         if env.get("GW_CACHE", "1") != "0":
             self.base.cache = self._open_cache()
 
@@ -99,7 +100,37 @@ class Wiring:
         previous, self._engine = self._engine, guardrails
         if previous is not None:
             self._retire(previous)
-        return dataclasses.replace(self.base, guardrails=guardrails, limiter=limiter)
+        self._warm_up_later(compiled)
+        return dataclasses.replace(
+            self.base, guardrails=guardrails, limiter=limiter, prices=self._prices(compiled, limiter)
+        )
+
+    @staticmethod
+    def _prices(compiled: CompiledGateway, limiter: Any) -> Any:  # Any: gateway.limits types
+        """Price a cache hit's saving the way settle prices a call (the limiter's calculator)."""
+        if limiter is not None:
+            return limiter.costs.cost
+        from gateway.limits import CostCalculator
+
+        return CostCalculator(compiled.pricing).cost
+
+    def _warm_up_later(self, compiled: CompiledGateway) -> None:
+        """A reload that brings the first semantic route loads the model in the background."""
+        if self._warming is not None or not _uses_semantic_cache(compiled):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # linked before the loop started: `startup` warms up
+            return
+        self._warming = loop.create_task(self._warm_up())
+
+    async def _warm_up(self) -> None:
+        cache = self.base.cache
+        if cache is None:
+            return
+        started = time.perf_counter()
+        await cache.warm_up()  # type: ignore[attr-defined]
+        _LOG.info("semantic cache warmed up in %.2f s", time.perf_counter() - started)
 
     def _retire(self, engine: Any) -> None:  # Any: gateway.guardrails.GuardrailEngine
         async def close_later() -> None:
@@ -114,7 +145,12 @@ class Wiring:
         task.add_done_callback(self._retiring.discard)
 
     async def startup(self) -> None:
-        """Open storage (when configured), start the spend journal and restore budget counters."""
+        """Load the embedding model (semantic routes only), open storage (when configured), start the
+        spend journal and restore budget counters."""
+        if self._compiled is not None and _uses_semantic_cache(self._compiled):
+            # Before the first request, so no semantic lookup waits for the model (~1-3 s once).
+            self._warming = asyncio.get_running_loop().create_task(self._warm_up())
+            await self._warming
         if not self.env.get("GW_DATABASE_URL"):
             return
         from gateway.limits import QueuedJournal, current_starts
@@ -169,8 +205,22 @@ class Wiring:
             await self._journal.aclose()
         if self._storage is not None:
             await self._storage.aclose()
+        await self.base.background.drain()  # cache stores of answers already sent
+        if self._warming is not None:
+            await asyncio.gather(self._warming, return_exceptions=True)
         cache = self.base.cache
         if cache is not None:
             await cache.close()  # type: ignore[attr-defined]
         if self._valkey is not None:
             await self._valkey.aclose()
+
+
+def _uses_semantic_cache(compiled: CompiledGateway) -> bool:
+    """Whether any manifest route caches semantically (header configs load the model on first use)."""
+
+    def walk(node: NodeSpec) -> bool:
+        if isinstance(node, LeafSpec):
+            return node.cache is not None and node.cache.mode == "semantic"
+        return any(walk(child) for child in node.targets)
+
+    return any(walk(route.root) for route in compiled.routes)

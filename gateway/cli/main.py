@@ -16,7 +16,7 @@ __all__ = ["EXIT_INTERNAL", "EXIT_USAGE", "build_parser", "main"]
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 _OWN = ("validate", "compile", "explain")
-_OPTIONAL = ("serve", "keys", "db", "usage")
+_OPTIONAL = ("serve", "keys", "db", "usage", "test_cmd", "diff")
 """Commands written elsewhere; gw still runs (and says so) when one is missing."""
 
 
