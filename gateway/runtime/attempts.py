@@ -127,6 +127,8 @@ class LeafRunner:
             return result
         ctx.usage = result.usage
         ctx.cost_usd = await self._settle(held, result.usage)
+        if held[1] is not None:  # settle replaced the hold with the actual cost
+            ctx.budget_remaining_usd = held[1].remaining_usd
         if isinstance(result, ChatResult):
             await self._finish_output(route, leaf, ctx, body, result)
             cache = self.components.cache
