@@ -73,7 +73,8 @@ async def open_streams_then_sigterm(replica: Replica) -> tuple[list[bytes], int]
 
 def start_one(start_cluster: StartCluster, config: Path, drain_s: float) -> Replica:
     """One replica on the cluster manifests with the given drain deadline."""
-    cluster, _ = start_cluster(1, ["--config-dir", str(config), "--no-watch", "--drain-timeout", str(drain_s)])
+    args = ["--config-dir", str(config), "--no-watch", "--drain-timeout", str(drain_s)]
+    cluster, _ = start_cluster(1, args)
     return cluster.replicas[0]
 
 
