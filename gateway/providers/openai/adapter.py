@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import msgspec
-
 from compiler.specs import ProviderSpec
-from gateway.errors import StreamBroken
+from gateway.errors import StreamBroken, UpstreamError
 from gateway.providers.base import ChatResult, EmbeddingResult, ProviderCall
+from gateway.providers.exchange import Exchange
 from gateway.providers.openai.translate import decode_object, error_from_reply, surfaced_headers, usage_from
-from gateway.providers.transport import HttpTransport, UpstreamStream, iter_sse_batches
+from gateway.providers.transport import HttpTransport, UpstreamReply, UpstreamStream, iter_sse_batches
 from gateway.usage import Usage
 
 __all__ = ["OpenAIAdapter", "OpenAIStream"]
-
-_ENCODER = msgspec.json.Encoder()
 
 
 class OpenAIStream:
@@ -79,9 +76,9 @@ class OpenAIAdapter:
         stream_usage: bool = True,
     ) -> None:
         self.spec = spec
-        self._transport = transport
         self._label = label
         self._stream_usage = stream_usage
+        self._exchange = Exchange(transport, headers=self._headers, error=self._error)
 
     def _headers(self, call: ProviderCall) -> dict[str, str]:
         headers = {"content-type": "application/json", "accept": "application/json"}
@@ -91,6 +88,15 @@ class OpenAIAdapter:
         if call.trace_id:
             headers.setdefault("x-request-id", call.trace_id)
         return headers
+
+    def _error(self, call: ProviderCall, reply: UpstreamReply) -> UpstreamError:
+        return error_from_reply(call.provider_id, reply.status, reply.headers, reply.body, label=self._label)
+
+    def _object(self, call: ProviderCall, reply: UpstreamReply) -> dict[str, Any]:  # Any: OpenAI JSON
+        decoded = decode_object(reply.body)
+        if decoded is None:
+            raise error_from_reply(call.provider_id, 502, reply.headers, b"", label=self._label)
+        return decoded
 
     async def chat(self, call: ProviderCall) -> ChatResult:
         """POST /chat/completions and return the completion."""
@@ -103,20 +109,8 @@ class OpenAIAdapter:
     async def _complete(self, call: ProviderCall, path: str) -> ChatResult:
         body = dict(call.body)
         body.pop("stream", None)
-        reply = await self._transport.send(
-            f"{call.base_url}{path}",
-            _ENCODER.encode(body),
-            self._headers(call),
-            timeout_s=call.timeout_s,
-            provider=call.provider_id,
-        )
-        if not reply.ok:
-            raise error_from_reply(
-                call.provider_id, reply.status, reply.headers, reply.body, label=self._label
-            )
-        decoded = decode_object(reply.body)
-        if decoded is None:
-            raise error_from_reply(call.provider_id, 502, reply.headers, b"", label=self._label)
+        reply = await self._exchange.send(call, f"{call.base_url}{path}", body)
+        decoded = self._object(call, reply)
         return ChatResult(
             body=decoded, usage=usage_from(decoded), headers=surfaced_headers(reply.headers), raw=reply.body
         )
@@ -138,38 +132,15 @@ class OpenAIAdapter:
             # Ask for usage so budgets and the ledger see it; the extra chunk is not shown to the client.
             body["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
             hide = True
-        headers = self._headers(call)
-        headers["accept"] = "text/event-stream"
-        upstream = await self._transport.open_stream(
-            f"{call.base_url}{path}",
-            _ENCODER.encode(body),
-            headers,
-            timeout_s=call.timeout_s,
-            provider=call.provider_id,
+        upstream = await self._exchange.open_stream(
+            call, f"{call.base_url}{path}", body, headers={"accept": "text/event-stream"}
         )
-        if not 200 <= upstream.status < 300:
-            data = await upstream.read_all()
-            raise error_from_reply(
-                call.provider_id, upstream.status, upstream.headers, data, label=self._label
-            )
         return OpenAIStream(upstream, provider=call.provider_id, hide_usage_chunk=hide)
 
     async def embed(self, call: ProviderCall) -> EmbeddingResult:
         """POST /embeddings."""
-        reply = await self._transport.send(
-            f"{call.base_url}/embeddings",
-            _ENCODER.encode(call.body),
-            self._headers(call),
-            timeout_s=call.timeout_s,
-            provider=call.provider_id,
-        )
-        if not reply.ok:
-            raise error_from_reply(
-                call.provider_id, reply.status, reply.headers, reply.body, label=self._label
-            )
-        decoded: dict[str, Any] | None = decode_object(reply.body)  # Any: OpenAI JSON
-        if decoded is None:
-            raise error_from_reply(call.provider_id, 502, reply.headers, b"", label=self._label)
+        reply = await self._exchange.send(call, f"{call.base_url}/embeddings", call.body)
+        decoded = self._object(call, reply)
         return EmbeddingResult(
             body=decoded, usage=usage_from(decoded), headers=surfaced_headers(reply.headers), raw=reply.body
         )
