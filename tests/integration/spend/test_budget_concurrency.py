@@ -1,0 +1,78 @@
+"""200 concurrent requests against a key budget that holds exactly 50 of them, through the real server.
+
+Each request asks for `max_tokens=10` of the `flat` model (input free, 0.001 USD per output token)
+and the upstream reports 10 output tokens, so every call costs exactly 0.01 USD and a 0.50 USD
+budget allows exactly 50: reserve → settle must admit no more, whatever the interleaving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import openai
+import pytest
+
+from tests.fakes.openai_upstream import FakeOpenAI, Reply
+from tests.integration.spend.conftest import StartFn, completion
+from tests.integration.spend.gateway import SpendGateway
+from tests.services import ValkeyServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+REQUESTS = 200
+ALLOWED = 50
+PRICE = 0.01
+BUDGET = ALLOWED * PRICE
+
+
+async def _one(client: openai.AsyncOpenAI) -> tuple[int, dict[str, str], object]:
+    try:
+        response = await client.chat.completions.with_raw_response.create(
+            model="flat",
+            messages=[{"role": "user", "content": "how many moons has Mars?"}],
+            max_tokens=10,
+            extra_headers={"x-portkey-config": "chat"},
+        )
+    except openai.APIStatusError as exc:
+        return exc.status_code, dict(exc.response.headers), exc.body
+    return response.status_code, dict(response.headers), None
+
+
+async def _storm(gateway: SpendGateway, upstream: FakeOpenAI) -> None:
+    # A little latency upstream so that many calls are in flight at once.
+    upstream.default = Reply(body=completion("flat", prompt=12, output=10), delay_s=0.05)
+    key_id, secret = gateway.create_key(budget_usd=BUDGET, budget_period="total")
+    client = gateway.async_client(secret)
+    try:
+        results = await asyncio.gather(*(_one(client) for _ in range(REQUESTS)))
+    finally:
+        await client.close()
+    ok = [r for r in results if r[0] == 200]
+    refused = [r for r in results if r[0] != 200]
+    assert len(ok) == ALLOWED
+    assert len(upstream.requests) == ALLOWED
+    assert {status for status, _, _ in refused} == {429}
+    for _, headers, body in refused:
+        assert isinstance(body, dict)
+        assert body["type"] == body["code"] == "budget_exceeded"
+        assert float(headers["x-gw-budget-remaining"]) < PRICE
+        assert headers["x-should-retry"] == "false"
+    rows = gateway.wait_ledger(REQUESTS, "key_id = :k", k=key_id)
+    assert len(rows) == REQUESTS
+    spent = sum(row["cost_usd"] for row in rows if row["cost_usd"] is not None)
+    assert spent <= BUDGET + 1e-9
+    assert math.isclose(spent, BUDGET, abs_tol=1e-9)
+    assert sorted(row["status"] for row in rows) == [200] * ALLOWED + [429] * (REQUESTS - ALLOWED)
+
+
+async def test_exactly_the_budget_is_admitted_in_process_with_sqlite(
+    start_gateway: StartFn, sqlite_url: str, upstream: FakeOpenAI
+) -> None:
+    await _storm(start_gateway(sqlite_url), upstream)
+
+
+async def test_exactly_the_budget_is_admitted_with_valkey_and_postgresql(
+    start_gateway: StartFn, pg_spend_url: str, valkey_server: ValkeyServer, upstream: FakeOpenAI
+) -> None:
+    await _storm(start_gateway(pg_spend_url, valkey_url=valkey_server.url), upstream)
