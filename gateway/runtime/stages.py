@@ -104,6 +104,7 @@ async def guard_input(
         return body
     outcome = await components.guardrails.check_input(ids, body, check_context(ctx))
     ctx.hook_results.setdefault("before_request_hooks", []).extend(outcome.hook_results)
+    _report(ctx, "input", outcome.hook_results)
     if outcome.verdict == "deny":
         raise GuardrailDenied(_hooks(ctx))
     if outcome.verdict == "flag":
@@ -123,11 +124,23 @@ async def guard_output(
         return None
     outcome = await components.guardrails.check_output(ids, response, request, check_context(ctx))
     ctx.hook_results.setdefault("after_request_hooks", []).extend(outcome.hook_results)
+    _report(ctx, "output", outcome.hook_results)
     if outcome.verdict == "deny":
         raise GuardrailDenied(_hooks(ctx))
     if outcome.verdict == "flag":
         ctx.status = 246
     return outcome.body
+
+
+def _report(ctx: RequestContext, phase: str, hooks: list[dict[str, Any]]) -> None:  # Any: Portkey's hooks
+    """Tell the request's telemetry each guardrail's verdict (`pass`, `flag`, `deny`, `redact`)."""
+    if ctx.telemetry is None:
+        return
+    for hook in hooks:
+        verdict = "deny" if hook.get("deny") else "redact" if hook.get("transformed") else "pass"
+        if verdict == "pass" and not hook.get("verdict", True):
+            verdict = "flag"
+        ctx.telemetry.guardrail_checked(str(hook.get("id", "")), phase, verdict)
 
 
 def _hooks(ctx: RequestContext) -> dict[str, Any]:  # Any: Portkey's hook_results shape
