@@ -67,8 +67,10 @@ async def open_streams_then_sigterm(replica: Replica) -> tuple[list[bytes], int]
         return await asyncio.to_thread(proc.wait, 90)
 
     async with httpx.AsyncClient(base_url=replica.url, timeout=120, limits=limits) as client:
-        *bodies, code = await asyncio.gather(*(one(client) for _ in range(STREAMS)), terminate())
-    return [bytes(b) for b in bodies], int(code)
+        stopping = asyncio.ensure_future(terminate())
+        bodies = await asyncio.gather(*(one(client) for _ in range(STREAMS)))
+        code = await stopping
+    return list(bodies), code
 
 
 def start_one(start_cluster: StartCluster, config: Path, drain_s: float) -> Replica:
