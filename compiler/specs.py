@@ -368,12 +368,16 @@ class PromptSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
     id: str
     version: str
+    """Version label from the manifest (free text), reported by `/render`."""
     route: str
+    """Id of the route completions run through."""
     messages: tuple[PromptMessageSpec, ...]
     variables: tuple[PromptVariableSpec, ...] = ()
     params: str = "{}"
+    """Default chat request parameters as canonical JSON."""
     partials: tuple[tuple[str, str], ...] = ()
     """Partial name → template text, resolved at compile time."""
+    description: str = ""
     source: Source
 
 
