@@ -21,9 +21,9 @@ from compiler.pointer import join
 
 __all__ = ["KINDS", "RESERVED_KINDS", "SchemaSet", "check_instance", "json_type"]
 
-KINDS = ("budget", "guardrail", "policy", "pricing", "provider", "route", "test")
+KINDS = ("budget", "guardrail", "policy", "pricing", "prompt", "provider", "route", "test")
 """Manifest kinds, each with `schemas/<kind>.schema.json`."""
-RESERVED_KINDS = ("prompt",)
+RESERVED_KINDS: tuple[str, ...] = ()
 """Kinds reserved for later issues."""
 
 _RANGE = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
