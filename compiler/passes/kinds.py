@@ -11,6 +11,7 @@ from compiler.cases import RawTest
 from compiler.diagnostics import Diagnostic
 from compiler.did_you_mean import closest
 from compiler.document import Document
+from compiler.passes.prompts_raw import RawPrompt
 from compiler.raw import RawBudget, RawGuardrail, RawPolicy, RawPricing, RawProvider, RawRoute
 from compiler.schema import KINDS, RESERVED_KINDS, SchemaSet, check_instance, json_type
 
@@ -24,6 +25,7 @@ RAW_TYPES: dict[str, type[Any]] = {
     "policy": RawPolicy,
     "pricing": RawPricing,
     "test": RawTest,
+    "prompt": RawPrompt,
 }
 """Manifest kind → raw struct type."""
 
