@@ -9,6 +9,7 @@ Codes are grouped by phase and never reused once published:
     GW-E04xx  secrets (literal secrets, malformed env references)
     GW-E05xx  values (weights, regexes, JSON Schemas, check parameters, queries, shapes)
     GW-E06xx  header configs (policy refusals, provider slugs, credentials, hosts)
+    GW-E07xx  prompts (templates, variables, partials); GW-W07xx prompt lint
     GW-E09xx  internal
     GW-W09xx  lint warnings
 """
@@ -69,6 +70,13 @@ CODES: dict[str, str] = {
     "GW-E0605": "custom host is not allowed",
     "GW-E0606": "header config is not a JSON object",
     "GW-E0607": "an ad-hoc header provider needs a `custom_host`",
+    "GW-E0701": "a prompt template does not parse",
+    "GW-E0702": "a prompt template uses an undeclared variable",
+    "GW-E0703": "a prompt partial is not found",
+    "GW-E0704": "prompt partials include each other in a cycle",
+    "GW-E0705": "a prompt template reaches `self` or a private attribute",
+    "GW-E0706": "a prompt variable declaration is invalid",
+    "GW-W0701": "a declared prompt variable is never used",
     "GW-E0901": "internal compiler error",
     "GW-W0901": "target is unreachable",
     "GW-W0902": "provider is never used",
