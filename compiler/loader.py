@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic
+from compiler.passes.prompts_raw import PARTIAL_SUFFIXES
 from compiler.schema import KINDS, SchemaSet
 
 __all__ = ["default_schema_dir", "default_schemas", "load_paths", "load_schemas"]
 
-_SUFFIXES = (".yaml", ".yml")
+_SUFFIXES = (".yaml", ".yml", *PARTIAL_SUFFIXES)
+"""Manifests, and prompt partials (template text the prompts pass resolves)."""
 
 
 def default_schema_dir() -> Path:
