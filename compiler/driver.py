@@ -15,6 +15,8 @@ from compiler.passes.kinds import build_entries
 from compiler.passes.lint import check_unused
 from compiler.passes.names import build_symbols
 from compiler.passes.policy import build_policy
+from compiler.passes.prompts import build_prompts
+from compiler.passes.prompts_raw import PARTIAL_SUFFIXES
 from compiler.passes.providers import build_providers
 from compiler.passes.routes import ManifestResolver, build_routes
 from compiler.passes.spend import build_budgets, build_prices
@@ -46,7 +48,7 @@ def _finish(gateway: CompiledGateway | None, diags: list[Diagnostic]) -> Compile
 
 
 def _compile_docs(
-    docs: list[Document], schemas: SchemaSet, *, loaded: bool
+    docs: list[Document], schemas: SchemaSet, *, loaded: bool, sources: Mapping[str, str]
 ) -> tuple[CompiledGateway, list[Diagnostic]]:
     entries, diags = build_entries(docs, schemas)
     symbols, entries, errs = build_symbols(entries)
@@ -72,6 +74,8 @@ def _compile_docs(
     diags += errs
     prices, errs = build_prices(entries)
     diags += errs
+    prompts, errs = build_prompts(entries, symbols.of("route"), sources)
+    diags += errs
     complete = loaded and not any(d.severity == "error" for d in diags)
     diags += check_unused(entries, routes, budgets, policy, complete)
     gateway = CompiledGateway(
@@ -80,6 +84,7 @@ def _compile_docs(
         guardrails=tuple(sorted(guardrails, key=lambda s: s.id)),
         budgets=tuple(sorted(budgets, key=lambda s: s.id)),
         pricing=tuple(prices),
+        prompts=tuple(sorted(prompts, key=lambda s: s.id)),
         policy=policy,
     )
     return msgspec.structs.replace(gateway, content_hash=content_hash(gateway)), diags
@@ -94,12 +99,14 @@ def compile_sources(files: Mapping[str, str], *, schemas: SchemaSet | None = Non
     docs: list[Document] = []
     diags: list[Diagnostic] = []
     for name in sorted(files):
+        if name.endswith(PARTIAL_SUFFIXES):  # prompt partials: template text, resolved by the prompts pass
+            continue
         found, errs = parse_yaml(name, files[name])
         docs += found
         diags += errs
     try:
         loaded = not any(d.severity == "error" for d in diags)
-        gateway, errs = _compile_docs(docs, schemas, loaded=loaded)
+        gateway, errs = _compile_docs(docs, schemas, loaded=loaded, sources=files)
     except RecursionError:
         internal = Diagnostic(
             code="GW-E0901",
