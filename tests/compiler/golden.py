@@ -14,7 +14,8 @@ SCHEMAS = load_schemas(REPO / "schemas")
 
 def render_case(case: Path) -> str:
     """Compile a case and render its diagnostics as `gw validate` prints them."""
-    files = {p.relative_to(case).as_posix(): p.read_text("utf-8") for p in sorted(case.rglob("*.yaml"))}
+    found = [p for p in case.rglob("*") if p.suffix in (".yaml", ".j2")]  # .j2: prompt partials
+    files = {p.relative_to(case).as_posix(): p.read_text("utf-8") for p in sorted(found)}
     result = compile_sources(files, schemas=SCHEMAS)
     header = case / "header.json"
     if header.exists():
