@@ -28,7 +28,7 @@ def _paths(props: dict[str, Any], prefix: str = "") -> Iterator[str]:  # Any: JS
 
 def _schema_paths() -> list[str]:
     found: list[str] = []
-    for kind in ("provider", "route", "guardrail", "budget", "policy", "pricing"):
+    for kind in ("provider", "route", "guardrail", "budget", "policy", "pricing", "prompt"):
         schema = json.loads((REPO / "schemas" / f"{kind}.schema.json").read_text("utf-8"))
         found += _paths(schema["properties"])
     route = json.loads((REPO / "schemas" / "route.schema.json").read_text("utf-8"))
