@@ -75,6 +75,21 @@ def _pull_config(args: argparse.Namespace) -> Path | None:
     return source.config_dir
 
 
+def _check_database() -> bool:
+    """With `GW_DATABASE_URL` set, refuse to start on an unmigrated database, saying how to fix it
+    (one line, before the server starts, rather than a startup traceback from every worker)."""
+    if not os.environ.get("GW_DATABASE_URL"):
+        return True
+    from gateway.storage import DatabaseNotMigrated, check_migrated, database_url
+
+    try:
+        check_migrated(database_url(dict(os.environ)))
+    except DatabaseNotMigrated as exc:
+        sys.stderr.write(f"gw: error: {exc}\n")
+        return False
+    return True
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """Validate the config, then run the ASGI server until interrupted."""
     config_dir = Path(args.config_dir)
@@ -86,7 +101,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if not config_dir.is_dir():
         sys.stderr.write(f"gw: config directory `{config_dir}` does not exist\n")
         return 2
-    if not _check_config(config_dir):
+    if not _check_config(config_dir) or not _check_database():
         return _EXIT_CONFIG
     os.environ["GW_CONFIG_DIR"] = str(config_dir if args.config_git else config_dir.resolve())
     os.environ["GW_WATCH"] = "0" if args.no_watch else "1"
