@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 
 import msgspec
 
-from compiler.specs import CacheSpec
+from compiler.specs import CacheSpec, GuardrailSpec
 from gateway.usage import Usage
 
 __all__ = [
@@ -169,6 +169,10 @@ class GuardrailRunner(Protocol):
         self, guardrail_ids: tuple[str, ...], request: dict[str, Any], ctx: CheckContext
     ) -> StreamFilter | None:
         """Return a filter for a streamed response, or None when no output guardrail applies."""
+        ...
+
+    def extended(self, guardrails: tuple[GuardrailSpec, ...]) -> GuardrailRunner:
+        """A runner that also knows `guardrails` (a header config's inline ones); ValueError if bad."""
         ...
 
 

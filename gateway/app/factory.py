@@ -74,7 +74,9 @@ class _Linker:
             for provider in runtime.providers.values():
                 if provider.api_key:
                     telemetry.redactor.add_secret(provider.api_key)
-        selector = RouteSelector(runtime, self._compile_header, env=self._env)
+        selector = RouteSelector(
+            runtime, self._compile_header, env=self._env, guardrails=components.guardrails
+        )
         return Serving(gateway=runtime, selector=selector, executor=Executor(components))
 
 

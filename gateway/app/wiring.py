@@ -88,7 +88,7 @@ class Wiring:
         """The components for one compiled config (guardrails and limiter depend on it)."""
         self._compiled = compiled
         guardrails = None
-        if compiled.guardrails:
+        if compiled.guardrails or compiled.policy.header_configs:  # header configs bring inline ones
             from gateway.guardrails import GuardrailEngine
 
             guardrails = GuardrailEngine.from_compiled(compiled, config_root=self.config_root)

@@ -74,6 +74,19 @@ class GuardrailEngine:
         """Link every guardrail of a compiled gateway (`config_root` resolves keyword list files)."""
         return cls(gateway.guardrails, config_root=config_root, on_timing=on_timing)
 
+    def extended(self, guardrails: tuple[GuardrailSpec, ...]) -> GuardrailEngine:
+        """An engine that also runs `guardrails` (a header config's inline ones), sharing this one's
+        linked guardrails, HTTP session and timing sink; raise ValueError on a bad check."""
+        child = GuardrailEngine((), on_timing=self.on_timing, window_chars=self._window_chars)
+        child._owns_session = False
+        child._get_session = self._get_session  # type: ignore[method-assign]
+        link = Link(config_root=None, session=self._get_session)
+        child._guardrails = {
+            **self._guardrails,
+            **{g.id: LinkedGuardrail(g, [build_check(c, link) for c in g.checks]) for g in guardrails},
+        }
+        return child
+
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession()

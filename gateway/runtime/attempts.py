@@ -120,7 +120,7 @@ class LeafRunner:
             result.request, result.reservation, result.limit_ctx = body, held[1], held[0]
             result.cache_request = cache_req
             result.buffered = route.spec.buffer_stream
-            guardrails = self.components.guardrails
+            guardrails = ctx.guardrails or self.components.guardrails
             ids = _merged(route.output_guardrails, leaf.output_guardrails)
             if guardrails is not None and ids:
                 result.filter = guardrails.stream_filter(ids, body, check_context(ctx))

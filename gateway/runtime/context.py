@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from gateway.ports import CacheStatus, VirtualKey
+from gateway.ports import CacheStatus, GuardrailRunner, VirtualKey
 from gateway.runtime.headers import RequestHeaders
 from gateway.telemetry import RequestTelemetry
 from gateway.usage import Usage
@@ -50,6 +50,8 @@ class RequestContext:
     budget_remaining_usd: float | None = None
     telemetry: RequestTelemetry | None = None
     """The request's logs/metrics/trace handle, when telemetry is on."""
+    guardrails: GuardrailRunner | None = None
+    """The route's own guardrail runner (header configs with inline guardrails), else None."""
 
     @property
     def trace_id(self) -> str:

@@ -48,6 +48,7 @@ class Executor:
     ) -> LeafResult:
         """Execute the request; a stream is returned committed (first chunk read) and unfinished."""
         ctx.route_id, ctx.config_hash = route.spec.id, route.config_hash
+        ctx.guardrails = route.guardrails
         ctx.deadline = ctx.started_mono + route.deadline_ms / 1000.0
         telemetry = self.components.telemetry
         if telemetry is not None:

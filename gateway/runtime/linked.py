@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from compiler.specs import CompiledGateway, LeafSpec, NodeSpec, ProviderSpec, RouteSpec, SecretRef
 from gateway.errors import RequestError, UpstreamUnavailable
+from gateway.ports import GuardrailRunner
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderAdapter, ProviderCall
 from gateway.providers.registry import REGISTRY
 from gateway.providers.transport import TransportPool
@@ -75,6 +76,8 @@ class LinkedRoute:
     """Loadbalance strategy path → cumulative weights of its targets."""
     default_timeout_ms: int = 60_000
     deadline_ms: int = 300_000
+    guardrails: GuardrailRunner | None = None
+    """A header config's own runner (its inline guardrails plus the gateway's); None: the components'."""
 
 
 def _secret(

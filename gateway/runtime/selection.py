@@ -8,6 +8,7 @@ to one RuntimeGateway (a reload starts a fresh one, since the base config change
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -17,8 +18,18 @@ from typing import Any, Protocol, cast
 
 import msgspec
 
-from compiler.specs import AdapterType, CompiledGateway, LeafSpec, ProviderSpec, RouteSpec, SecretRef, Source
+from compiler.specs import (
+    AdapterType,
+    CompiledGateway,
+    GuardrailSpec,
+    LeafSpec,
+    ProviderSpec,
+    RouteSpec,
+    SecretRef,
+    Source,
+)
 from gateway.errors import ConfigHeaderError, PermissionDenied, RequestError
+from gateway.ports import GuardrailRunner
 from gateway.providers.registry import REGISTRY
 from gateway.runtime.headers import RequestHeaders
 from gateway.runtime.linked import LinkedProvider, LinkedRoute, RuntimeGateway, link_provider, link_route
@@ -82,8 +93,10 @@ class RouteSelector:
         *,
         max_entries: int = 1024,
         env: Mapping[str, str] | None = None,
+        guardrails: GuardrailRunner | None = None,
     ) -> None:
         self.gateway = gateway
+        self._guardrails = guardrails
         self._compile = compile_header
         self._max = max_entries
         self._env = os.environ if env is None else env
@@ -137,7 +150,25 @@ class RouteSelector:
             raise ConfigHeaderError("x-portkey-config could not be compiled", diagnostics=[]) from None
         if result.route is None:
             raise _refused(result)
-        return self._link(result.route, result.providers, result.secrets)
+        linked = self._link(result.route, result.providers, result.secrets)
+        inline: tuple[GuardrailSpec, ...] = tuple(getattr(result, "guardrails", ()))
+        return dataclasses.replace(linked, guardrails=self._inline(inline)) if inline else linked
+
+    def _inline(self, guardrails: tuple[GuardrailSpec, ...]) -> GuardrailRunner:
+        """A runner for a header config's inline guardrails (never silently skipped)."""
+        if self._guardrails is None:
+            raise ConfigHeaderError(
+                "invalid x-portkey-config: inline guardrails need the guardrail engine, "
+                "which this gateway does not run",
+                diagnostics=[],
+                param="x-portkey-config",
+            )
+        try:
+            return self._guardrails.extended(guardrails)
+        except ValueError as exc:
+            raise ConfigHeaderError(
+                f"invalid x-portkey-config: {exc}", diagnostics=[], param="x-portkey-config"
+            ) from None
 
     def _link(self, route: RouteSpec, specs: Sequence[ProviderSpec], secrets: Sequence[str]) -> LinkedRoute:
         problems: list[str] = []

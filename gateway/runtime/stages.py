@@ -100,9 +100,10 @@ async def guard_input(
     components: Components, ids: tuple[str, ...], body: dict[str, Any], ctx: RequestContext
 ) -> dict[str, Any]:  # Any: OpenAI request JSON
     """Run input guardrails; deny raises 446, flag marks 246, redact returns the changed body."""
-    if not ids or components.guardrails is None:
+    runner = ctx.guardrails or components.guardrails
+    if not ids or runner is None:
         return body
-    outcome = await components.guardrails.check_input(ids, body, check_context(ctx))
+    outcome = await runner.check_input(ids, body, check_context(ctx))
     ctx.hook_results.setdefault("before_request_hooks", []).extend(outcome.hook_results)
     _report(ctx, "input", outcome.hook_results)
     if outcome.verdict == "deny":
@@ -120,9 +121,10 @@ async def guard_output(
     ctx: RequestContext,
 ) -> dict[str, Any] | None:  # Any: OpenAI JSON
     """Run output guardrails on a complete response; return a changed body or None if unchanged."""
-    if not ids or components.guardrails is None:
+    runner = ctx.guardrails or components.guardrails
+    if not ids or runner is None:
         return None
-    outcome = await components.guardrails.check_output(ids, response, request, check_context(ctx))
+    outcome = await runner.check_output(ids, response, request, check_context(ctx))
     ctx.hook_results.setdefault("after_request_hooks", []).extend(outcome.hook_results)
     _report(ctx, "output", outcome.hook_results)
     if outcome.verdict == "deny":

@@ -1,0 +1,141 @@
+"""gw compiled from guardrail manifests and served for real (the components `gw serve` wires)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from compiler import compile_header_config, compile_sources
+from gateway.app import create_app
+from gateway.app.wiring import Wiring
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.integration.gateway.server import GatewayServer
+
+GUARDRAILS = """\
+kind: guardrail
+id: no_secrets
+applies_to: [input]
+action: deny
+checks:
+  - type: pii
+    parameters: {kinds: [api_key]}
+---
+kind: guardrail
+id: no_apple
+applies_to: [input]
+action: deny
+checks:
+  - type: default.contains
+    parameters: {operator: none, words: [Apple]}
+---
+kind: guardrail
+id: polite
+applies_to: [input]
+action: flag
+checks:
+  - type: keywords
+    parameters: {lists: [{name: abuse, severity: high, words: [idiot]}]}
+---
+kind: guardrail
+id: mask_pii
+applies_to: [input, output]
+action: redact
+checks:
+  - type: pii
+    parameters: {kinds: [email, credit_card]}
+---
+kind: guardrail
+id: no_cards
+applies_to: [output]
+action: deny
+checks:
+  - type: pii
+    parameters: {kinds: [credit_card]}
+---
+kind: guardrail
+id: short_answers
+applies_to: [output]
+action: flag
+stream_mode: end
+checks:
+  - type: default.wordCount
+    parameters: {minWords: 0, maxWords: 3}
+"""
+
+ROUTES = """\
+kind: policy
+id: default
+enforced_input_guardrails: [no_secrets]
+header_configs: true
+---
+kind: route
+id: plain
+provider: up
+---
+kind: route
+id: denied
+provider: up
+input_guardrails: [no_apple]
+---
+kind: route
+id: flagged
+provider: up
+input_guardrails: [polite]
+output_guardrails: [short_answers]
+---
+kind: route
+id: masked
+provider: up
+input_guardrails: [mask_pii]
+output_guardrails: [mask_pii]
+---
+kind: route
+id: card_deny
+provider: up
+output_guardrails: [no_cards]
+"""
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[FakeOpenAI]:
+    """The fake OpenAI upstream every route calls."""
+    fake = FakeOpenAI("up").start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def server(upstream: FakeOpenAI) -> Iterator[GatewayServer]:
+    """gw serving the manifests above with the real wiring (guardrail engine per config)."""
+    upstream.reset()
+    provider = f"kind: provider\nid: up\ntype: openai-compatible\nbase_url: {upstream.url}\n"
+    result = compile_sources(
+        {"providers.yaml": provider, "guardrails.yaml": GUARDRAILS, "routes.yaml": ROUTES}
+    )
+    assert result.gateway is not None, result.diagnostics
+    env = {"GW_CACHE": "0"}
+    wiring = Wiring(env, config_root=None, telemetry=None)
+    app = create_app(
+        result.gateway,
+        compile_header=compile_header_config,
+        components=wiring.for_config,
+        env=env,
+        startup=[wiring.startup],
+        shutdown=[wiring.shutdown],
+    )
+    started = GatewayServer(app).start()
+    yield started
+    started.stop()
+
+
+def sse_payloads(raw: bytes) -> list[Any]:
+    """The decoded `data:` payloads of an SSE body (`[DONE]` kept as the string)."""
+    out: list[Any] = []
+    for frame in raw.split(b"\n\n"):
+        if frame.startswith(b"data: "):
+            data = frame[6:]
+            out.append("[DONE]" if data == b"[DONE]" else json.loads(data))
+    return out
