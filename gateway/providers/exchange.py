@@ -19,7 +19,7 @@ from gateway.errors import UpstreamError, UpstreamUnavailable
 from gateway.providers.base import ProviderCall
 from gateway.providers.transport import HttpTransport, UpstreamReply, UpstreamStream
 
-__all__ = ["Exchange", "HeaderBuilder", "ReplyError", "decode_reply"]
+__all__ = ["Exchange", "HeaderBuilder", "ReplyError", "decode_reply", "json_headers"]
 
 T = TypeVar("T")
 
@@ -30,6 +30,17 @@ ReplyError = Callable[[ProviderCall, UpstreamReply], UpstreamError]
 """Turns a provider's non-2xx answer into an `UpstreamError` that keeps the provider's status."""
 
 _ENCODER = msgspec.json.Encoder()
+
+
+def json_headers(call: ProviderCall, key_header: str, *, scheme: str = "") -> dict[str, str]:
+    """Return the call's headers for a JSON body, with the key (if any) under `key_header`.
+
+    `scheme` prefixes the key (`"Bearer "` for an `authorization` header).
+    """
+    headers = {**call.headers, "content-type": "application/json"}
+    if call.api_key:
+        headers[key_header] = f"{scheme}{call.api_key}"
+    return headers
 
 
 class Exchange:

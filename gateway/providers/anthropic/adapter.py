@@ -14,7 +14,7 @@ from gateway.providers.anthropic.translate import build_request
 from gateway.providers.anthropic.wire import ANTHROPIC_VERSION, MessagesResponse, TokenCount
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
 from gateway.providers.chat_request import stream_usage_requested
-from gateway.providers.exchange import Exchange, decode_reply
+from gateway.providers.exchange import Exchange, decode_reply, json_headers
 from gateway.providers.translated_stream import open_translated_upstream
 from gateway.providers.transport import HttpTransport, UpstreamReply, retry_after_seconds
 
@@ -34,11 +34,8 @@ def messages_url(base_url: str) -> str:
 
 
 def _headers(call: ProviderCall) -> dict[str, str]:
-    headers = {"anthropic-version": call.api_version or ANTHROPIC_VERSION, **call.headers}
-    headers["content-type"] = "application/json"
-    if call.api_key:
-        headers["x-api-key"] = call.api_key
-    return headers
+    # The configured headers may override the version; the content type and the key always win.
+    return {"anthropic-version": call.api_version or ANTHROPIC_VERSION, **json_headers(call, "x-api-key")}
 
 
 def _error(call: ProviderCall, reply: UpstreamReply) -> UpstreamError:

@@ -13,7 +13,7 @@ from gateway.providers.azure.translate import (
     surfaced_headers,
 )
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
-from gateway.providers.exchange import Exchange
+from gateway.providers.exchange import Exchange, json_headers
 from gateway.providers.openai.translate import decode_object, error_from_reply, usage_from
 from gateway.providers.translated_stream import open_translated_upstream
 from gateway.providers.transport import HttpTransport, UpstreamReply
@@ -24,10 +24,7 @@ _LABEL = "azure-openai"
 
 
 def _headers(call: ProviderCall) -> dict[str, str]:
-    headers = {**call.headers, "content-type": "application/json"}
-    if call.api_key:
-        headers["api-key"] = call.api_key
-    return headers
+    return json_headers(call, "api-key")
 
 
 def _url(call: ProviderCall, operation: str) -> str:

@@ -14,7 +14,7 @@ from gateway.errors import UpstreamError
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
 from gateway.providers.chat_request import stream_usage_requested
 from gateway.providers.embeddings import embedding_inputs, embeddings_body
-from gateway.providers.exchange import Exchange, decode_reply
+from gateway.providers.exchange import Exchange, decode_reply, json_headers
 from gateway.providers.gemini.response import chat_completion, parse_error
 from gateway.providers.gemini.stream import GeminiStreamTranslator
 from gateway.providers.gemini.translate import build_embed_request, build_request, model_path
@@ -33,10 +33,7 @@ _SURFACED = ("retry-after", "x-goog-request-id")
 
 
 def _headers(call: ProviderCall) -> dict[str, str]:
-    headers = {**call.headers, "content-type": "application/json"}
-    if call.api_key:
-        headers["x-goog-api-key"] = call.api_key
-    return headers
+    return json_headers(call, "x-goog-api-key")
 
 
 def _surfaced(headers: Mapping[str, str]) -> dict[str, str]:

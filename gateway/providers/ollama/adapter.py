@@ -16,7 +16,7 @@ from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, Prov
 from gateway.providers.chat_request import stream_usage_requested
 from gateway.providers.compliance import plan_params
 from gateway.providers.embeddings import embedding_inputs, embeddings_body
-from gateway.providers.exchange import Exchange, decode_reply
+from gateway.providers.exchange import Exchange, decode_reply, json_headers
 from gateway.providers.ollama.stream import OllamaStreamTranslator, iter_ndjson_batches
 from gateway.providers.ollama.translate import build_request, chat_completion, parse_error
 from gateway.providers.ollama.wire import ChatResponse, EmbedRequest, EmbedResponse
@@ -40,10 +40,8 @@ def api_url(base_url: str, endpoint: str) -> str:
 
 
 def _headers(call: ProviderCall) -> dict[str, str]:
-    headers = {**call.headers, "content-type": "application/json"}
-    if call.api_key:  # Ollama itself needs none; a reverse proxy in front of it may.
-        headers["authorization"] = f"Bearer {call.api_key}"
-    return headers
+    # Ollama itself needs no key; a reverse proxy in front of it may want a bearer token.
+    return json_headers(call, "authorization", scheme="Bearer ")
 
 
 def _error(call: ProviderCall, reply: UpstreamReply) -> UpstreamError:
