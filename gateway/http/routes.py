@@ -55,6 +55,8 @@ class HttpServices:
     telemetry: Telemetry | None = None
     readiness: Callable[[], Awaitable[dict[str, bool]]] | None = None
     """Required dependencies and whether each answers; any False makes `/ready` a 503."""
+    fallbacks: Callable[[], Awaitable[dict[str, dict[str, Any]]]] | None = None  # Any: JSON report
+    """Shared dependencies, whether each answers and what the gateway does without it (`/ready`)."""
     storage: StorageGetter | None = None
     """Live storage handles for `/admin/keys` and `/admin/usage` (404 when None or returning None)."""
 
@@ -152,6 +154,7 @@ def build_route_handlers(services: HttpServices) -> list[BaseRouteHandler]:
             "config_hash": gateway.config_hash,
             "routes": sorted(gateway.routes),
             "dependencies": checks,
+            "fallbacks": await services.fallbacks() if services.fallbacks is not None else {},
         }
         return _json(body, status=200 if ok else 503)
 
