@@ -30,6 +30,11 @@ __all__ = ["Wiring"]
 _LOG = logging.getLogger("gw.app")
 _RETIRE_AFTER_S = 120.0
 """How long a replaced config's guardrail engine stays open for requests still running on it."""
+_VALKEY_DOWN = {
+    "local": "response cache bypassed; limits and budgets enforced per replica until Valkey answers",
+    "fail_closed": "response cache bypassed; requests under a limit refused (503 limits_unavailable)",
+}
+_DATABASE_DOWN = "ledger rows spooled to disk and replayed; keys served from the verified cache (bounded)"
 
 
 async def _probe(check: Any) -> bool:  # Any: an awaitable health check
@@ -74,15 +79,16 @@ class Wiring:
         if self._store is None:
             from gateway.limits import link_store
 
-            url = self.env.get("GW_VALKEY_URL")
-            if url and self._valkey is None:
-                import valkey.asyncio as valkey_asyncio
-
-                self._valkey = valkey_asyncio.Valkey.from_url(
-                    url, socket_timeout=0.5, socket_connect_timeout=0.5
-                )
-            self._store = link_store(compiled, self._valkey)
+            self._store = link_store(compiled, self._valkey_client())
         return self._store
+
+    def _valkey_client(self) -> Any:  # Any: valkey.asyncio.Valkey, or None without GW_VALKEY_URL
+        url = self.env.get("GW_VALKEY_URL")
+        if url and self._valkey is None:
+            import valkey.asyncio as valkey_asyncio
+
+            self._valkey = valkey_asyncio.Valkey.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        return self._valkey
 
     def for_config(self, compiled: CompiledGateway) -> Components:
         """The components for one compiled config (guardrails and limiter depend on it)."""
@@ -187,6 +193,23 @@ class Wiring:
             and compiled.policy.on_valkey_down == "fail_closed"
         ):
             out["valkey"] = await _probe(self._valkey.ping())
+        return out
+
+    async def fallbacks(self) -> dict[str, dict[str, Any]]:  # Any: JSON report
+        """Each shared dependency: whether it answers, and what the gateway does while it does not
+        (Valkey: the policy's `on_valkey_down`; PostgreSQL: the ledger spool and the key cache)."""
+        out: dict[str, dict[str, Any]] = {}
+        compiled = self._compiled
+        client = self._valkey_client()
+        if client is not None and compiled is not None:
+            mode = compiled.policy.on_valkey_down
+            out["valkey"] = {
+                "up": await _probe(client.ping()),
+                "on_down": _VALKEY_DOWN[mode],
+                "policy": f"on_valkey_down: {mode}",
+            }
+        if self._storage is not None:
+            out["database"] = {"up": await _probe(self._ping_database()), "on_down": _DATABASE_DOWN}
         return out
 
     async def _ping_database(self) -> None:
