@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar
 
@@ -126,6 +127,7 @@ def create_app(
     startup: Sequence[Hook] = (),
     shutdown: Sequence[Hook] = (),
     readiness: Callable[[], Awaitable[dict[str, bool]]] | None = None,
+    fallbacks: Callable[[], Awaitable[dict[str, dict[str, Any]]]] | None = None,
     storage: StorageGetter | None = None,
     config_source: GitConfigSource | None = None,
 ) -> Litestar:
@@ -158,6 +160,7 @@ def create_app(
         holder=holder,
         telemetry=telemetry,
         readiness=readiness,
+        fallbacks=fallbacks,
         storage=storage,
         admin_token=admin_token if admin_token is not None else env.get("GW_ADMIN_TOKEN") or None,
         reload=(lambda: reloader.reload("admin")) if reloader is not None else None,
@@ -235,6 +238,7 @@ def app_from_env() -> Litestar:
         startup=[wiring.startup],
         shutdown=[wiring.shutdown],
         readiness=wiring.readiness,
+        fallbacks=wiring.fallbacks,
         storage=wiring.storage,
         config_source=source,
     )
