@@ -7,6 +7,7 @@ import asyncio
 import itertools
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,7 @@ import pytest
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.integration.cluster.balancer import LoadBalancer
 from tests.integration.cluster.conftest import StartCluster, write_manifests
-from tests.integration.cluster.harness import Cluster, ledger_rows, wait_until
+from tests.integration.cluster.harness import Cluster, Replica, ledger_rows, wait_until
 from tests.integration.storage.tcp_proxy import TcpProxy
 from tests.services import ValkeyServer
 
@@ -78,6 +79,12 @@ async def load_during(url: str, fault: Callable[[], Awaitable[None]], *, workers
     return seen
 
 
+def reports_down(replica: Replica, dependency: str) -> bool:
+    """Whether the replica's `/ready` reports `dependency` down (with what it does meanwhile)."""
+    fallback = httpx.get(replica.url + "/ready", timeout=5).json()["fallbacks"][dependency]
+    return fallback["up"] is False and bool(fallback["on_down"])
+
+
 def settled_ledger(cluster_db: str, route: str, expected: int) -> int:
     """Wait for the replicas' ledgers to flush (spools replayed), then return the row count."""
     wait_until(lambda: ledger_rows(cluster_db, route)[0] >= expected, timeout=60, what="ledger flush")
@@ -105,31 +112,39 @@ def test_a_rate_limit_holds_across_replicas(cluster: tuple[Cluster, LoadBalancer
 def test_a_valkey_restart_mid_load_causes_no_5xx_and_loses_no_ledger_row(
     cluster: tuple[Cluster, LoadBalancer], cluster_valkey: ValkeyServer, cluster_db: str
 ) -> None:
-    _, balancer = cluster
+    replicas, balancer = cluster
     before = ledger_rows(cluster_db, "steady")[0]
+    ready_while_down: list[int] = []
 
     async def restart_valkey() -> None:
         await asyncio.sleep(1.0)
         await asyncio.to_thread(cluster_valkey.stop)
-        await asyncio.sleep(1.5)
+        first = replicas.replicas[0]
+        await asyncio.to_thread(wait_until, partial(reports_down, first, "valkey"), what="valkey down")
+        ready = await asyncio.to_thread(httpx.get, first.url + "/ready")
+        ready_while_down.append(ready.status_code)
+        await asyncio.sleep(1.0)
         await asyncio.to_thread(cluster_valkey.start)
         await asyncio.sleep(1.5)
 
     statuses = asyncio.run(load_during(balancer.url, restart_valkey))
     assert set(statuses) == {200}, statuses
+    assert ready_while_down == [200]  # on_valkey_down: local keeps the replica in service
     assert settled_ledger(cluster_db, "steady", before + statuses[200]) == before + statuses[200]
 
 
 def test_a_postgres_restart_mid_load_causes_no_5xx_and_loses_no_ledger_row(
     cluster: tuple[Cluster, LoadBalancer], pg_proxy: TcpProxy, cluster_db: str
 ) -> None:
-    _, balancer = cluster
+    replicas, balancer = cluster
     before = ledger_rows(cluster_db, "steady")[0]
 
     async def restart_postgres() -> None:
         await asyncio.sleep(1.0)
         await asyncio.to_thread(pg_proxy.stop)
-        await asyncio.sleep(2.0)
+        check = partial(reports_down, replicas.replicas[0], "database")
+        await asyncio.to_thread(wait_until, check, what="database down")
+        await asyncio.sleep(1.0)
         await asyncio.to_thread(pg_proxy.start)
         await asyncio.sleep(1.0)
 
