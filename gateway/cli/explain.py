@@ -1,4 +1,8 @@
-"""`gw explain ROUTE [PATH…]` (or `--header JSON`): the compiled tree, each node with its file:line."""
+"""`gw explain ROUTE [PATH…]` (or `--header JSON`): the compiled tree, each node with its file:line.
+
+With `--request req.json` (and `--metadata k=v`, `--simulate target=429,…`) it prints the decision
+path of that request instead (`gateway.cli.explain_request`).
+"""
 
 from __future__ import annotations
 
@@ -125,6 +129,10 @@ def run_explain(args: argparse.Namespace) -> int:
         hint = suggest(args.route, routes, "defined routes") or "no routes are defined"
         sys.stderr.write(f"gw: unknown route `{args.route}`\n  hint: {hint}\n")
         return EXIT_USAGE_ERR
+    if args.request is not None:
+        from gateway.cli.explain_args import run_request
+
+        return run_request(args, result.gateway, route)
     sys.stdout.write(explain_route(route, result.gateway.content_hash) + "\n")
     return EXIT_OK
 
@@ -139,4 +147,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--header", metavar="JSON", help="explain an x-portkey-config value instead of a route"
     )
+    parser.add_argument("--request", metavar="FILE", help="walk this request (a JSON body; - for stdin)")
+    parser.add_argument(
+        "--metadata", action="append", default=[], metavar="K=V", help="x-portkey-metadata entry (repeatable)"
+    )
+    parser.add_argument(
+        "--simulate",
+        action="append",
+        default=[],
+        metavar="TARGET=STATUS,…",
+        help="simulated upstream answers by target path, name or provider: 429, 503/200, timeout",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of loadbalance draws (default 0)")
     parser.set_defaults(handler=run_explain)

@@ -33,6 +33,8 @@ class ScriptedCall(msgspec.Struct, frozen=True, kw_only=True):
     status: int
     """The status answered (408 when the simulated latency exceeded the attempt's timeout)."""
     timeout_ms: int
+    max_tokens: int | None = None
+    """The output bound the call carried (`max_completion_tokens` or `max_tokens`)."""
 
 
 class Script:
@@ -61,6 +63,11 @@ class Script:
         self._used[key] = used + 1
         found = self._outcomes[key]
         return found[min(used, len(found) - 1)]
+
+
+def _max_tokens(body: dict[str, Any]) -> int | None:  # Any: OpenAI request JSON
+    value = body.get("max_completion_tokens", body.get("max_tokens"))
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _completion(body: dict[str, Any], text: str, usage: Usage) -> dict[str, Any]:  # Any: OpenAI JSON
@@ -130,6 +137,7 @@ class SimulatedAdapter:
                 model=str(call.body.get("model") or ""),
                 status=status,
                 timeout_ms=round(call.timeout_s * 1000),
+                max_tokens=_max_tokens(call.body),
             )
         )
         if timed_out:
