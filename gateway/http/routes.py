@@ -17,6 +17,7 @@ from gateway.errors import AuthError, GatewayError, NotFound, StreamBroken
 from gateway.http.admin_keys import StorageGetter, admin_key_handlers
 from gateway.http.body import check_chat, check_completion, check_embedding, read_json
 from gateway.http.messages import build_messages_handlers
+from gateway.http.prompts import build_prompt_handlers
 from gateway.http.sse import SseResponse
 from gateway.http.ui import ui_handlers
 from gateway.runtime import (
@@ -65,18 +66,28 @@ def _json(content: object, status: int = 200, headers: dict[str, str] | None = N
     return Response(content=_ENCODER.encode(content), status_code=status, media_type=_JSON, headers=headers)
 
 
+async def _context(request: AnyRequest, endpoint: Endpoint, max_body_bytes: int) -> RequestContext:
+    """Parse the headers and body; a rejection still says the cache was not involved."""
+    try:
+        headers = parse_headers(request.headers)
+        body = await read_json(request, max_body_bytes)
+        if endpoint == "chat":
+            stream = check_chat(body)
+        elif endpoint == "completions":
+            stream = check_completion(body)
+        else:
+            check_embedding(body)
+            stream = False
+    except GatewayError as exc:
+        exc.headers = {**exc.headers, "x-portkey-cache-status": "DISABLED"}
+        raise
+    return RequestContext(headers=headers, endpoint=endpoint, params=body, stream=stream)
+
+
 async def _serve(services: HttpServices, request: AnyRequest, endpoint: Endpoint) -> ASGIResponse:
     serving = services.holder.current
-    headers = parse_headers(request.headers)
-    body = await read_json(request, serving.gateway.compiled.policy.max_body_bytes)
-    if endpoint == "chat":
-        stream = check_chat(body)
-    elif endpoint == "completions":
-        stream = check_completion(body)
-    else:
-        check_embedding(body)
-        stream = False
-    ctx = RequestContext(headers=headers, endpoint=endpoint, params=body, stream=stream)
+    ctx = await _context(request, endpoint, serving.gateway.compiled.policy.max_body_bytes)
+    headers, body = ctx.headers, ctx.params
     try:
         route = serving.selector.select(headers)
         result = await serving.executor.run(serving.gateway, route, ctx, body)
@@ -170,6 +181,7 @@ def build_route_handlers(services: HttpServices) -> list[BaseRouteHandler]:
     return [
         *handlers,
         *build_messages_handlers(services),
+        *build_prompt_handlers(services),
         *_admin_handlers(services),
         *keys,
         *ui_handlers(services),
