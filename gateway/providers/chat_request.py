@@ -120,6 +120,8 @@ def stop_sequences(raw: Any) -> list[str] | None:  # Any: client JSON
 def stream_usage_requested(body: Mapping[str, Any]) -> bool:  # Any: client JSON
     """Whether a streamed request asked for the final usage chunk (`stream_options.include_usage`)."""
     options = body.get("stream_options") or {}
+    if not isinstance(options, dict):
+        raise RequestError("`stream_options` must be an object", param="stream_options")
     return bool(options.get("include_usage"))
 
 

@@ -75,13 +75,13 @@ class AnthropicAdapter:
         """Open a streamed `/v1/messages` request; fails before returning if Anthropic refused it."""
         strict = call.strict_openai_compliance
         body, plan = build_request(call.body, strict=strict, stream=True)
-        upstream = await self._exchange.open_stream(call, messages_url(call.base_url), body)
         translator = AnthropicStreamTranslator(
             created=int(time.time()),
             include_usage=stream_usage_requested(call.body),
             strict=strict,
             provider=call.provider_id,
         )
+        upstream = await self._exchange.open_stream(call, messages_url(call.base_url), body)
         headers = {**surfaced_headers(upstream.headers), **plan.headers()}
         return await open_translated_upstream(upstream, translator, headers=headers)
 

@@ -78,7 +78,6 @@ class GeminiAdapter:
         strict = call.strict_openai_compliance
         body, plan = build_request(call.body, strict=strict)
         url = _model_url(call, "streamGenerateContent?alt=sse")
-        upstream = await self._exchange.open_stream(call, url, body)
         translator = GeminiStreamTranslator(
             model=str(call.body.get("model")),
             created=int(time.time()),
@@ -86,6 +85,7 @@ class GeminiAdapter:
             strict=strict,
             provider=call.provider_id,
         )
+        upstream = await self._exchange.open_stream(call, url, body)
         headers = {**_surfaced(upstream.headers), **plan.headers()}
         return await open_translated_upstream(upstream, translator, headers=headers)
 

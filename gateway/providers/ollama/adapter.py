@@ -69,13 +69,13 @@ class OllamaAdapter:
         """Open a streamed `/api/chat`; fails before returning if Ollama refused it."""
         strict = call.strict_openai_compliance
         body, plan = build_request(call.body, strict=strict, stream=True)
-        upstream = await self._exchange.open_stream(call, api_url(call.base_url, "chat"), body)
         translator = OllamaStreamTranslator(
             created=int(time.time()),
             include_usage=stream_usage_requested(call.body),
             strict=strict,
             provider=call.provider_id,
         )
+        upstream = await self._exchange.open_stream(call, api_url(call.base_url, "chat"), body)
         return await open_translated_upstream(
             upstream, translator, headers=plan.headers(), framing=iter_ndjson_batches
         )

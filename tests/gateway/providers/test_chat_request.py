@@ -14,6 +14,7 @@ from gateway.providers.chat_request import (
     function_tools,
     named_tool,
     stop_sequences,
+    stream_usage_requested,
     tool_calls,
 )
 
@@ -83,3 +84,19 @@ def test_data_urls_are_split_and_other_urls_left_alone() -> None:
         data_url("data:image/png,AAAA", "p")
     with pytest.raises(RequestError):
         data_url(7, "p")
+
+
+@pytest.mark.parametrize(
+    ("options", "asked"),
+    [(None, False), ({}, False), ({"include_usage": True}, True), ({"include_usage": False}, False)],
+)
+def test_stream_usage_requested_reads_include_usage(options: Any, asked: bool) -> None:
+    assert stream_usage_requested({"stream_options": options}) is asked
+    assert stream_usage_requested({}) is False
+
+
+@pytest.mark.parametrize("options", ["yes", [True], 1])
+def test_stream_options_that_is_not_an_object_is_a_400_naming_it(options: Any) -> None:
+    with pytest.raises(RequestError) as info:
+        stream_usage_requested({"stream_options": options})
+    assert info.value.param == "stream_options"
