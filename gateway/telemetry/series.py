@@ -13,7 +13,7 @@ import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = ["LATENCY_BOUNDS_MS", "MAX_KEYS", "MINUTES", "FinishedRequest", "Minute", "MinuteSeries"]
 
@@ -29,9 +29,11 @@ _DIMENSIONS = ("key", "route", "model")
 class FinishedRequest(Protocol):
     """What a bucket reads from a finished request (`RequestTelemetry` provides it)."""
 
+    trace_id: str
     route: str
     model: str | None
     key_id: str | None
+    stream: bool
     finished_at: float
     status: int
     latency_ms: float
@@ -39,6 +41,8 @@ class FinishedRequest(Protocol):
     cache_status: str
     guardrails: list[dict[str, str]]
     tokens: int
+    error: str | None
+    attempts: list[dict[str, Any]]  # Any: JSON log values
 
 
 @dataclass(slots=True)
