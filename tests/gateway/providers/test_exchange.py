@@ -24,14 +24,6 @@ def upstream() -> Iterator[FakeOpenAI]:
         yield fake
 
 
-@pytest.fixture
-async def transport(upstream: FakeOpenAI) -> AsyncIterator[HttpTransport]:
-    upstream.reset()
-    transport = HttpTransport()
-    yield transport
-    await transport.aclose()
-
-
 def _call(upstream: FakeOpenAI, headers: dict[str, str] | None = None) -> ProviderCall:
     return ProviderCall(
         provider_id="p", body={}, base_url=upstream.url, api_key="sk-test", headers=headers or {}
@@ -43,17 +35,22 @@ def _error(call: ProviderCall, reply: UpstreamReply) -> UpstreamError:
     return UpstreamError(f"test error: {detail}", status=reply.status, provider=call.provider_id)
 
 
-def _exchange(transport: HttpTransport) -> Exchange:
-    return Exchange(transport, headers=lambda call: json_headers(call, "x-key"), error=_error)
+@pytest.fixture
+async def exchange(upstream: FakeOpenAI) -> AsyncIterator[Exchange]:
+    upstream.reset()
+    transport = HttpTransport()
+    try:
+        yield Exchange(transport, headers=lambda call: json_headers(call, "x-key"), error=_error)
+    finally:
+        await transport.aclose()
 
 
 HELLO = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+CHAT = "/chat/completions"
 
 
-async def test_send_posts_json_with_the_adapters_headers(
-    transport: HttpTransport, upstream: FakeOpenAI
-) -> None:
-    reply = await _exchange(transport).send(_call(upstream), upstream.url + "/chat/completions", HELLO)
+async def test_send_posts_json_with_the_adapters_headers(exchange: Exchange, upstream: FakeOpenAI) -> None:
+    reply = await exchange.send(_call(upstream), upstream.url + CHAT, HELLO)
     assert reply.ok
     sent = upstream.requests[-1]
     assert sent.body == HELLO
@@ -61,35 +58,24 @@ async def test_send_posts_json_with_the_adapters_headers(
     assert sent.headers["content-type"] == "application/json"
 
 
-async def test_refused_send_raises_the_providers_error_with_its_status(
-    transport: HttpTransport, upstream: FakeOpenAI
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_a_refusal_becomes_the_providers_error_built_from_its_body(
+    exchange: Exchange, upstream: FakeOpenAI, streamed: bool
 ) -> None:
     upstream.script(Reply(status=429))
+    call, url = _call(upstream), upstream.url + CHAT
     with pytest.raises(UpstreamError) as info:
-        await _exchange(transport).send(_call(upstream), upstream.url + "/chat/completions", HELLO)
-    assert info.value.status == 429
-    assert info.value.message == "test error: fake upstream error 429"
+        if streamed:
+            await exchange.open_stream(call, url, {**HELLO, "stream": True})
+        else:
+            await exchange.send(call, url, HELLO)
+    assert (info.value.status, info.value.message) == (429, "test error: fake upstream error 429")
 
 
-async def test_refused_stream_reads_the_error_body_before_raising(
-    transport: HttpTransport, upstream: FakeOpenAI
-) -> None:
-    upstream.script(Reply(status=503))
-    body = {**HELLO, "stream": True}
-    with pytest.raises(UpstreamError) as info:
-        await _exchange(transport).open_stream(_call(upstream), upstream.url + "/chat/completions", body)
-    assert info.value.status == 503
-    assert info.value.message == "test error: fake upstream error 503"
-
-
-async def test_stream_headers_are_set_over_the_adapters_own(
-    transport: HttpTransport, upstream: FakeOpenAI
-) -> None:
-    url = upstream.url + "/chat/completions"
+async def test_stream_headers_are_set_over_the_adapters_own(exchange: Exchange, upstream: FakeOpenAI) -> None:
     call = _call(upstream, headers={"accept": "application/json"})
-    stream = await _exchange(transport).open_stream(
-        call, url, {**HELLO, "stream": True}, headers={"accept": "text/event-stream"}
-    )
+    accept = {"accept": "text/event-stream"}
+    stream = await exchange.open_stream(call, upstream.url + CHAT, {**HELLO, "stream": True}, headers=accept)
     await stream.aclose()
     assert upstream.requests[-1].headers["accept"] == "text/event-stream"
 
