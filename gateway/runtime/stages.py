@@ -85,6 +85,8 @@ async def authenticate(components: Components, route: LinkedRoute, ctx: RequestC
             raise AuthError("missing gw key: send `Authorization: Bearer gw-…`")
         return
     ctx.key = key = await components.keys.authenticate(token)
+    if ctx.telemetry is not None:  # started before the key was known: the request log names it
+        ctx.telemetry.key_id = key.id
     if key.allowed_routes and route.spec.id not in key.allowed_routes:
         raise PermissionDenied(f"key `{key.id}` may not use route `{route.spec.id}`")
 
