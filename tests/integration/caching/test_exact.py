@@ -147,3 +147,23 @@ def test_upstream_error_is_never_cached(gw: CacheGateway, upstream: FakeOpenAI) 
     assert failed.value.response.headers[STATUS] == "MISS"
     assert gw.ask(client, question)[1][STATUS] == "MISS"
     assert len(upstream.requests) == 2
+
+
+def test_request_rejected_before_routing_still_reports_the_cache_status(gw: CacheGateway) -> None:
+    bad = [
+        ({"model": "gpt-4o-mini"}, {}),  # no messages
+        ({"model": "gpt-4o-mini", "messages": []}, {"x-portkey-metadata": "not json"}),
+        (
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+            {"x-portkey-config": "nope"},
+        ),
+    ]
+    for body, headers in bad:
+        response = httpx.post(
+            gw.server.url + "/chat/completions",
+            json=body,
+            headers={"x-portkey-config": "exact", **headers},
+            timeout=30,
+        )
+        assert response.status_code == 400
+        assert response.headers[STATUS] == "DISABLED"
