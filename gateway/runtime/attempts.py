@@ -122,7 +122,11 @@ class LeafRunner:
             result.buffered = route.spec.buffer_stream
             guardrails = ctx.guardrails or self.components.guardrails
             ids = _merged(route.output_guardrails, leaf.output_guardrails)
-            if guardrails is not None and ids:
+            if guardrails is not None and ids and route.spec.buffer_stream:
+                result.check_output = functools.partial(
+                    guard_output, self.components, ids, request=body, ctx=ctx
+                )
+            elif guardrails is not None and ids:
                 result.filter = guardrails.stream_filter(ids, body, check_context(ctx))
             return result
         ctx.usage = result.usage

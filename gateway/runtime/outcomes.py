@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,9 @@ class StreamStart:
     filter: StreamFilter | None = None
     buffered: bool = False
     """The route's `buffer_stream`: hold every frame until the stream (and its guardrails) finished."""
+    check_output: Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None  # Any: JSON
+    """Buffered streams with output guardrails: check the assembled response like a complete one
+    (webhook and validUrls included); returns the redacted body or None, raises on deny."""
     cache_request: CacheRequest | None = None
     """Set when the complete stream should be assembled and stored in the response cache."""
     reservation: Reservation | None = None

@@ -90,6 +90,10 @@ async def _frames(
 
     `kept` (when the route caches) receives every chunk the client was sent, for the cache.
     """
+    if start.check_output is not None:
+        for frame in await _checked_frames(start, ctx, kept):
+            yield frame
+        return
     flt = start.filter
     if flt is None:
         async for frame in _plain_frames(start, ctx, kept):
@@ -110,6 +114,29 @@ async def _frames(
         yield frame
     _step_frames(ctx, StreamStep(deny=step.deny), None)
     _judge(ctx, outcome)
+
+
+async def _checked_frames(
+    start: StreamStart, ctx: RequestContext, kept: list[dict[str, Any]] | None
+) -> list[bytes]:
+    """A buffered stream checked as a whole: assembled, checked like a complete response (webhooks
+    and validUrls included), and replayed as chunks when a guardrail redacted it."""
+    from gateway.cache import assemble_chunks, replay_as_chunks
+
+    assert start.check_output is not None
+    chunks: list[dict[str, Any]] = []  # Any: OpenAI chunk JSON
+    async for batch in _batches(start):
+        if ctx.telemetry is not None:
+            ctx.telemetry.stream_chunk()
+        chunks.extend(_DECODER.decode(payload) for payload in batch)
+    changed = await start.check_output(assemble_chunks(chunks))
+    if changed is not None:
+        options = start.request.get("stream_options")
+        include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        chunks = replay_as_chunks(changed, include_usage=include_usage)
+    if kept is not None:
+        kept.extend(chunks)
+    return [_frame(_ENCODER.encode(chunk)) for chunk in chunks]
 
 
 def _judge(ctx: RequestContext, outcome: GuardrailOutcome) -> None:

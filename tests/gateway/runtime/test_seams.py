@@ -339,8 +339,18 @@ async def test_completed_stream_is_assembled_and_stored(upstream: FakeOpenAI, po
     assert cache.responses[0]["choices"][0]["message"]["content"] == "hello from seams"
 
 
+class OutputDenyGuards(Guards):
+    async def check_output(
+        self, ids: tuple[str, ...], response: dict[str, Any], request: dict[str, Any], ctx: CheckContext
+    ) -> GuardrailOutcome:
+        self.calls.append("output:" + response["choices"][0]["message"]["content"])
+        return GuardrailOutcome(verdict="deny", hook_results=[{"id": ids[0]}])
+
+
 async def test_buffered_stream_sends_nothing_before_a_deny(upstream: FakeOpenAI, pool: TransportPool) -> None:
-    components = Components(guardrails=StreamGuards())
+    """A buffered stream is checked as a whole (assembled, like a complete response)."""
+    guards = OutputDenyGuards()
+    components = Components(guardrails=guards)
     compiled = gateway(
         [provider("up", upstream.url)],
         [route("chat", leaf("config", "up"), buffer_stream=True, output_guardrails=("safety",))],
@@ -353,3 +363,4 @@ async def test_buffered_stream_sends_nothing_before_a_deny(upstream: FakeOpenAI,
     frames = [frame async for frame in sse_events(start, ctx, components)]
     assert len(frames) == 1
     assert frames[0].startswith(b'data: {"error"')
+    assert guards.calls == ["output:hello from seams"]

@@ -7,14 +7,24 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from compiler import compile_header_config, compile_sources
 from gateway.app import create_app
 from gateway.app.wiring import Wiring
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.integration.gateway.server import GatewayServer
 
 GUARDRAILS = """\
+kind: guardrail
+id: reviewer
+applies_to: [output]
+action: deny
+checks:
+  - type: webhook
+    parameters: {webhookURL: "WEBHOOK_URL", failMode: closed, timeout: 5000}
+---
 kind: guardrail
 id: no_secrets
 applies_to: [input]
@@ -96,6 +106,12 @@ kind: route
 id: card_deny
 provider: up
 output_guardrails: [no_cards]
+---
+kind: route
+id: buffered
+provider: up
+buffer_stream: true
+output_guardrails: [mask_pii, reviewer]
 """
 
 
@@ -107,13 +123,35 @@ def upstream() -> Iterator[FakeOpenAI]:
     fake.stop()
 
 
+class FakeWebhook(LoopbackServer):
+    """A guardrail webhook on loopback: answers scripted `{"verdict": …}` bodies (default: pass)."""
+
+    def add_routes(self, app: web.Application) -> None:
+        """Register `POST /hook`."""
+        app.router.add_post("/hook", self._hook)
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        return web.json_response(self.next_reply().body or {"verdict": True})
+
+
+@pytest.fixture(scope="session")
+def webhook() -> Iterator[FakeWebhook]:
+    """The webhook the `reviewer` guardrail calls."""
+    fake = FakeWebhook("webhook").start()
+    yield fake
+    fake.stop()
+
+
 @pytest.fixture
-def server(upstream: FakeOpenAI) -> Iterator[GatewayServer]:
+def server(upstream: FakeOpenAI, webhook: FakeWebhook) -> Iterator[GatewayServer]:
     """gw serving the manifests above with the real wiring (guardrail engine per config)."""
     upstream.reset()
+    webhook.reset()
     provider = f"kind: provider\nid: up\ntype: openai-compatible\nbase_url: {upstream.url}\n"
+    guardrails = GUARDRAILS.replace("WEBHOOK_URL", webhook.base_url + "/hook")
     result = compile_sources(
-        {"providers.yaml": provider, "guardrails.yaml": GUARDRAILS, "routes.yaml": ROUTES}
+        {"providers.yaml": provider, "guardrails.yaml": guardrails, "routes.yaml": ROUTES}
     )
     assert result.gateway is not None, result.diagnostics
     env = {"GW_CACHE": "0"}
