@@ -40,8 +40,17 @@ class GitSpec:
         self.ref = ref
         self.subdir = subdir.strip("/")
 
+    @property
+    def safe_url(self) -> str:
+        """The URL without credentials (`https://user:token@host/...` -> `https://***@host/...`)."""
+        scheme, sep, rest = self.url.partition("://")
+        host_part, slash, path = rest.partition("/")
+        if not sep or "@" not in host_part:
+            return self.url
+        return f"{scheme}://***@{host_part.rpartition('@')[2]}{slash}{path}"
+
     def __repr__(self) -> str:
-        return f"GitSpec({self.url!r}@{self.ref!r}, subdir={self.subdir!r})"
+        return f"GitSpec({self.safe_url!r}@{self.ref!r}, subdir={self.subdir!r})"
 
 
 def parse_git_spec(text: str, subdir: str = "") -> GitSpec:
@@ -76,9 +85,10 @@ class GitConfigSource:
         parts = target.parts
         return parts[parts.index("checkouts") + 1] if "checkouts" in parts else None
 
-    def _git(self, *args: str) -> str:
+    def _git(self, verb: str, *args: str, repo: Path | None = None) -> str:
+        where = ["-C", str(repo)] if repo is not None else []
         result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            ["git", *args],  # noqa: S607 - git from PATH, like any operator's
+            ["git", *where, verb, *args],  # noqa: S607 - git from PATH, like any operator's
             capture_output=True,
             text=True,
             timeout=_GIT_TIMEOUT_S,
@@ -86,7 +96,8 @@ class GitConfigSource:
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
         )
         if result.returncode != 0:
-            raise RuntimeError(f"git {args[0]} failed: {result.stderr.strip()[:300]}")
+            detail = result.stderr.strip()[:300].replace(self.spec.url, self.spec.safe_url)
+            raise RuntimeError(f"git {verb} failed: {detail}")
         return result.stdout.strip()
 
     def sync(self) -> bool:
@@ -98,8 +109,8 @@ class GitConfigSource:
         if not (repo / ".git").exists():
             repo.mkdir(parents=True, exist_ok=True)
             self._git("init", "-q", str(repo))
-        self._git("-C", str(repo), "fetch", "-q", "--depth", "1", self.spec.url, self.spec.ref)
-        sha = self._git("-C", str(repo), "rev-parse", "FETCH_HEAD^{commit}")
+        self._git("fetch", "-q", "--depth", "1", self.spec.url, self.spec.ref, repo=repo)
+        sha = self._git("rev-parse", "FETCH_HEAD^{commit}", repo=repo)
         if sha == self.commit:
             return False
         tree = self.workdir / "checkouts" / sha
@@ -107,7 +118,7 @@ class GitConfigSource:
             staging = tree.with_name(f".{sha}.tmp")
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
-            self._git("-C", str(repo), "--work-tree", str(staging), "checkout", "-q", "-f", sha, "--", ".")
+            self._git("--work-tree", str(staging), "checkout", "-q", "-f", sha, "--", ".", repo=repo)
             staging.rename(tree)
         target = tree / self.spec.subdir if self.spec.subdir else tree
         link = self.workdir / ".current.tmp"
@@ -115,7 +126,7 @@ class GitConfigSource:
         link.symlink_to(target, target_is_directory=True)
         link.replace(self.config_dir)
         self._prune(keep=sha)
-        _LOG.info("config commit %s fetched from %s@%s", sha[:12], self.spec.url, self.spec.ref)
+        _LOG.info("config commit %s fetched from %s@%s", sha[:12], self.spec.safe_url, self.spec.ref)
         return True
 
     def _prune(self, *, keep: str) -> None:
