@@ -1,0 +1,109 @@
+"""gw compiled from prompt manifests (with a partial) and served for real, with the wiring `gw serve` uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import openai
+import pytest
+
+from compiler import compile_sources
+from gateway.app import create_app
+from gateway.app.wiring import Wiring
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.integration.gateway.server import GatewayServer
+
+ROUTES = """\
+kind: guardrail
+id: no_apple
+applies_to: [input]
+action: deny
+checks:
+  - type: default.contains
+    parameters: {operator: none, words: [Apple]}
+---
+kind: route
+id: support
+provider: up
+input_guardrails: [no_apple]
+cache: {mode: simple, max_age: 60}
+"""
+
+PROMPTS = """\
+kind: prompt
+id: support_reply
+version: "2026-11-01"
+route: support
+params: {model: gpt-4o-mini, temperature: 0.2, max_tokens: 300}
+variables:
+  customer: {type: string, maxLength: 100}
+  question: {type: string}
+  tier: {type: string, enum: [free, pro], default: free}
+  orders: {type: array, items: {type: string}, default: []}
+messages:
+  - role: system
+    content: |
+      {% include "partials/tone.j2" %}
+  - role: user
+    content: |
+      I am {{ customer }} ({{ tier }}).
+      {% for order in orders %}
+      Order: {{ order }}
+      {% endfor %}
+  - role: user
+    content: "{{ question }}"
+---
+kind: prompt
+id: echo
+version: v1
+route: support
+variables:
+  probe: {type: object}
+messages:
+  - role: user
+    content: "{{ probe[probe.key] }}"
+"""
+
+TONE = "You answer support questions. Be brief and kind.\n"
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[FakeOpenAI]:
+    """The fake OpenAI upstream the prompts' route calls."""
+    fake = FakeOpenAI("up").start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def server(upstream: FakeOpenAI) -> Iterator[GatewayServer]:
+    """gw serving the prompts above (guardrail engine, memory cache) on loopback."""
+    upstream.reset()
+    provider = f"kind: provider\nid: up\ntype: openai-compatible\nbase_url: {upstream.url}\n"
+    result = compile_sources(
+        {
+            "providers.yaml": provider,
+            "routes.yaml": ROUTES,
+            "prompts/support.yaml": PROMPTS,
+            "prompts/partials/tone.j2": TONE,
+        }
+    )
+    assert result.gateway is not None, result.diagnostics
+    env = {"GW_CACHE": "1"}
+    wiring = Wiring(env, config_root=None, telemetry=None)
+    app = create_app(
+        result.gateway,
+        components=wiring.for_config,
+        env=env,
+        startup=[wiring.startup],
+        shutdown=[wiring.shutdown],
+    )
+    started = GatewayServer(app).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def client(server: GatewayServer) -> openai.OpenAI:
+    """An OpenAI SDK client on the server (prompt endpoints go through its raw `post`)."""
+    return server.client()
