@@ -18,7 +18,6 @@ from gateway.http.admin_keys import StorageGetter, admin_key_handlers
 from gateway.http.body import check_chat, check_completion, check_embedding, read_json
 from gateway.http.messages import build_messages_handlers
 from gateway.http.prompts import build_prompt_handlers
-from gateway.http.prompts import build_prompt_handlers
 from gateway.http.sse import SseResponse
 from gateway.http.ui import ui_handlers
 from gateway.runtime import (
@@ -182,7 +181,6 @@ def build_route_handlers(services: HttpServices) -> list[BaseRouteHandler]:
     return [
         *handlers,
         *build_messages_handlers(services),
-        *build_prompt_handlers(services),
         *build_prompt_handlers(services),
         *_admin_handlers(services),
         *keys,
