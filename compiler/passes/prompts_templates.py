@@ -22,7 +22,14 @@ from compiler.diagnostics import Diagnostic
 from compiler.did_you_mean import suggest
 from compiler.passes.prompts_raw import PARTIAL_SUFFIXES
 
-__all__ = ["Origin", "TemplateFacts", "analyse_templates", "origin_in_manifest", "template_environment"]
+__all__ = ["REMOVED_FILTERS", "Origin", "TemplateFacts", "analyse_templates", "origin_in_manifest", "template_environment"]
+
+
+REMOVED_FILTERS = frozenset(
+    {"attr", "center", "format", "indent", "pprint", "random", "wordwrap", "xmlattr", "urlize"}
+)
+"""Filters prompts cannot use: dynamic attribute access, Python reprs, randomness, and filters whose
+output size a width argument multiplies."""
 
 
 def template_environment() -> ImmutableSandboxedEnvironment:
@@ -31,6 +38,8 @@ def template_environment() -> ImmutableSandboxedEnvironment:
         undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True
     )
     env.globals.clear()  # no range/lipsum/cycler/namespace: a template sees its variables only
+    for name in REMOVED_FILTERS:
+        env.filters.pop(name, None)
     return env
 
 
@@ -113,7 +122,7 @@ def _column(text: str, tline: int, word: str, *, name: bool = True) -> int:
     return found.start() if found else 0
 
 
-def _unsafe(ast: nodes.Template) -> Iterator[tuple[nodes.Node, str, str]]:
+def _unsafe(ast: nodes.Template, filters: Mapping[str, object]) -> Iterator[tuple[nodes.Node, str, str]]:
     """Yield (node, word, message) for every construct that reaches past the template's variables."""
     for node in ast.find_all((nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Filter)):
         if isinstance(node, nodes.Name) and (node.name == "self" or node.name.startswith("_")):
@@ -124,8 +133,8 @@ def _unsafe(ast: nodes.Template) -> Iterator[tuple[nodes.Node, str, str]]:
             key = node.arg.value
             if isinstance(key, str) and key.startswith("_"):
                 yield node, key, f"item `{key}` is private: templates cannot reach it"
-        elif isinstance(node, nodes.Filter) and node.name == "attr":
-            yield node, "attr", "the `attr` filter is not allowed in prompts"
+        elif isinstance(node, nodes.Filter) and node.name not in filters:
+            yield node, node.name, f"filter `{node.name}` is not available in prompts"
 
 
 def _bound(ast: nodes.Template) -> set[str]:
@@ -156,7 +165,7 @@ class _Walk:
             self.facts.diags.append(origin.diag("GW-E0701", exc.lineno or 1, 0, msg, hint))
             self.facts.complete = False
             return
-        for node, word, msg in _unsafe(ast):
+        for node, word, msg in _unsafe(ast, env.filters):
             col = _column(text, node.lineno, word, name=isinstance(node, nodes.Name))
             self.facts.diags.append(origin.diag("GW-E0705", node.lineno, col, msg))
         names = meta.find_undeclared_variables(ast) - {"self"}
