@@ -10,6 +10,12 @@ and Markdown.
     python bench/overhead.py --quick              # smoke: short runs, concurrency 1 and 32
     python bench/overhead.py --workers 2 --no-pin # scaling run, gw on both cores
     python bench/overhead.py --server granian     # compare ASGI servers
+    python bench/overhead.py --telemetry both     # logs + metrics + tracing off, then on: the cost
+
+`--telemetry on` runs gw with JSON request logs (info), Prometheus metrics and OpenTelemetry tracing
+exported over OTLP/HTTP (to the fake upstream, which answers 404: spans are still built, batched,
+encoded and sent); `off` sets `GW_LOG_LEVEL=warning GW_METRICS=0 OTEL_SDK_DISABLED=true`; `both`
+runs off then on against the same upstream and adds a comparison table.
 """
 
 from __future__ import annotations
@@ -164,8 +170,38 @@ def measure(args: argparse.Namespace, gw_port: int, up_port: int, gw_pid: int) -
     return rows
 
 
+def telemetry_env(mode: str, up_port: int) -> dict[str, str]:
+    """Environment for gw with telemetry `on` or `off` (`default`: leave the environment alone)."""
+    if mode == "off":
+        return {"GW_LOG_LEVEL": "warning", "GW_METRICS": "0", "OTEL_SDK_DISABLED": "true"}
+    if mode == "on":
+        return {
+            "GW_LOG_LEVEL": "info",
+            "GW_METRICS": "1",
+            "OTEL_SDK_DISABLED": "false",
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{up_port}/v1/traces",
+        }
+    return {}
+
+
+def comparison(off: list[dict], on: list[dict]) -> str:
+    """Markdown table: gw p50 and CPU per request with telemetry off vs on."""
+    lines = [
+        "| mode | conc | p50 off | p50 on | on − off (p50) | CPU/req off | CPU/req on |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for a, b in zip(off, on, strict=True):
+        delta = round(b["gw"]["p50_ms"] - a["gw"]["p50_ms"], 3)
+        cells = [a["mode"], a["concurrency"], f"{a['gw']['p50_ms']} ms", f"{b['gw']['p50_ms']} ms"]
+        cells += [f"{delta} ms", f"{a['gw_cpu_ms_per_request']} ms", f"{b['gw_cpu_ms_per_request']} ms"]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(meta: dict, rows: list[dict]) -> str:
     title = f"server {meta['server']}, workers {meta['workers']}, load {meta['loadavg']}"
+    title += f", telemetry {meta.get('telemetry', 'default')}"
     lines = [
         f"# gw overhead — {meta['started']} — {title}",
         "",
@@ -182,6 +218,51 @@ def markdown(meta: dict, rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_gw(
+    args: argparse.Namespace, config_dir: str, up_port: int, telemetry: str
+) -> tuple[dict, list[dict]]:
+    """Start gw on the config, measure, stop it."""
+    gw_port = free_port()
+    gw = [
+        sys.executable,
+        "-m",
+        "gateway.cli.main",
+        "serve",
+        "--config-dir",
+        config_dir,
+        "--port",
+        str(gw_port),
+    ]
+    gw += ["--workers", str(args.workers), "--server", args.server, "--no-watch"]
+    env = {**os.environ, "GW_LOG_LEVEL": os.environ.get("GW_LOG_LEVEL", "info")}
+    env.update(telemetry_env(telemetry, up_port))
+    proc = subprocess.Popen(pinned(gw, None if args.no_pin else "0"), env=env, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        wait_http(gw_port, "/ready")
+        meta = {
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "server": args.server,
+            "workers": args.workers,
+            "telemetry": telemetry,
+            "duration_s": args.duration,
+            "pinned": not args.no_pin,
+            "loadavg": os.getloadavg()[0],
+            "cpus": os.cpu_count(),
+        }
+        return meta, measure(args, gw_port, up_port, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def save(name: str, meta: dict, rows: list[dict], extra: str = "") -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown(meta, rows) + extra)
+    print(markdown(meta, rows) + extra)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -192,54 +273,36 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s, concurrency 1 and 32")
+    parser.add_argument(
+        "--telemetry",
+        choices=("default", "on", "off", "both"),
+        default="default",
+        help="logs + metrics + tracing on, off, or both runs back to back (default: environment as is)",
+    )
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
     if args.quick:
         args.duration, args.concurrency = 2.0, [1, 32]
-    up_port, gw_port = free_port(), free_port()
-    procs: list[subprocess.Popen[bytes]] = []
+    up_port = free_port()
+    name = f"overhead-{args.server}-w{args.workers}{'-quick' if args.quick else ''}{args.tag}"
+    modes = ["off", "on"] if args.telemetry == "both" else [args.telemetry]
+    runs: dict[str, tuple[dict, list[dict]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         write_config(Path(tmp), up_port)
+        upstream = [sys.executable, str(ROOT / "bench" / "fake_upstream.py"), "--port", str(up_port)]
+        up = subprocess.Popen(pinned(upstream, None if args.no_pin else "1"))
         try:
-            upstream = [sys.executable, str(ROOT / "bench" / "fake_upstream.py"), "--port", str(up_port)]
-            procs.append(subprocess.Popen(pinned(upstream, None if args.no_pin else "1")))
-            gw = [
-                sys.executable,
-                "-m",
-                "gateway.cli.main",
-                "serve",
-                "--config-dir",
-                tmp,
-                "--port",
-                str(gw_port),
-            ]
-            gw += ["--workers", str(args.workers), "--server", args.server, "--no-watch"]
-            env = {**os.environ, "GW_LOG_LEVEL": os.environ.get("GW_LOG_LEVEL", "info")}
-            procs.append(
-                subprocess.Popen(pinned(gw, None if args.no_pin else "0"), env=env, stderr=subprocess.DEVNULL)
-            )
-            time.sleep(0.5)
-            wait_http(gw_port, "/ready")
-            meta = {
-                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "server": args.server,
-                "workers": args.workers,
-                "duration_s": args.duration,
-                "pinned": not args.no_pin,
-                "loadavg": os.getloadavg()[0],
-                "cpus": os.cpu_count(),
-            }
-            rows = measure(args, gw_port, up_port, procs[1].pid)
+            for mode in modes:
+                runs[mode] = run_gw(args, tmp, up_port, mode)
         finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                proc.wait(10)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"overhead-{args.server}-w{args.workers}{'-quick' if args.quick else ''}{args.tag}"
-    (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
-    (RESULTS / f"{name}.md").write_text(markdown(meta, rows))
-    print(markdown(meta, rows))
+            up.terminate()
+            up.wait(10)
+    for mode, (meta, rows) in runs.items():
+        suffix = "" if mode == "default" else f"-telemetry-{mode}"
+        extra = ""
+        if mode == "on" and "off" in runs:
+            extra = "\n## telemetry on vs off\n\n" + comparison(runs["off"][1], rows)
+        save(name + suffix, meta, rows, extra)
 
 
 if __name__ == "__main__":
