@@ -22,6 +22,7 @@ def test_every_file_under_configs_contributes_specs() -> None:
     assert result.gateway is not None
     g = result.gateway
     sources = {s.source.file for s in (*g.providers, *g.routes, *g.guardrails, *g.budgets, *g.pricing)}
+    sources |= {p.source.file for p in g.prompts}
     sources |= {g.policy.source.file} if g.policy.source else set()
     # configs/tests/ holds `kind: test` cases: run by `gw test`, never part of the gateway.
     files = {p.resolve() for p in CONFIGS.rglob("*.y*ml") if "tests" not in p.relative_to(CONFIGS).parts}
