@@ -226,7 +226,17 @@ def record_usage(components: Components, ctx: RequestContext, status: int) -> No
             )
         )
     if ctx.telemetry is not None:
-        ctx.telemetry.request_finished(status=status, usage=ctx.usage, cost_usd=ctx.cost_usd)
+        if ctx.cache_status in ("HIT", "SEMANTIC HIT"):  # no attempt named the answering target
+            ctx.telemetry.request_finished(
+                status=status,
+                usage=ctx.usage,
+                cost_usd=ctx.cost_usd,
+                target_path=ctx.last_path,
+                provider=ctx.provider_id,
+                model=ctx.model,
+            )
+        else:
+            ctx.telemetry.request_finished(status=status, usage=ctx.usage, cost_usd=ctx.cost_usd)
         ctx.telemetry = None  # exactly once
     elif _LOG.isEnabledFor(logging.INFO):
         _LOG.info(
