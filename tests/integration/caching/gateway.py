@@ -136,11 +136,15 @@ class CacheGateway:
         """The `/metrics` exposition text."""
         return httpx.get(self.server.base + "/metrics", timeout=10).text
 
-    def lookups(self, route: str, mode: str, result: str) -> float:
-        """The exported `gw_cache_lookups_total` sample for (route, mode, result), 0 when absent."""
-        wanted = {"route": route, "mode": mode, "result": result}
+    def samples(self, name: str, **labels: str) -> float:
+        """The sum of the exported samples of `name` whose labels include `labels`."""
+        total = 0.0
         for family in text_string_to_metric_families(self.metrics()):
             for sample in family.samples:
-                if sample.name == "gw_cache_lookups_total" and sample.labels == wanted:
-                    return float(sample.value)
-        return 0.0
+                if sample.name == name and labels.items() <= sample.labels.items():
+                    total += float(sample.value)
+        return total
+
+    def lookups(self, route: str, mode: str, result: str) -> float:
+        """The exported `gw_cache_lookups_total` sample for (route, mode, result), 0 when absent."""
+        return self.samples("gw_cache_lookups_total", route=route, mode=mode, result=result)

@@ -57,6 +57,8 @@ def test_lookups_are_exported_once_by_route_mode_and_result(gw: CacheGateway) ->
     assert gw.lookups("exact", "simple", "miss") == 1
     assert gw.lookups("exact", "simple", "hit") == 2
     assert gw.cache.counters.count("exact", "simple", "HIT") == 2  # the same lookups, not re-exported
+    # Hits are requests of the route's provider too, though no attempt reached it.
+    assert gw.samples("gw_requests_total", route="exact", provider="up", status="200") == 3
 
 
 def test_route_without_cache_says_disabled_and_always_calls(gw: CacheGateway, upstream: FakeOpenAI) -> None:
