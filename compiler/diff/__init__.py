@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from compiler.diff.model import Change, DiffResult
 from compiler.diff.policies import diff_budgets, diff_guardrails, diff_policy, diff_providers
+from compiler.diff.prompts import diff_prompts
 from compiler.diff.render import render
 from compiler.diff.routes import diff_route
 from compiler.specs import CompiledGateway
@@ -37,4 +38,5 @@ def diff_gateways(
         changes += diff_guardrails(old, new)
         changes += diff_budgets(old, new, budget_factor)
         changes += diff_providers(old, new)
+        changes += diff_prompts(old, new)
     return DiffResult(old_hash=old.content_hash, new_hash=new.content_hash, changes=tuple(changes))
