@@ -41,3 +41,20 @@ def test_valkey_killed_mid_test_serves_misses_then_recovers(
         time.sleep(0.2)
     assert statuses[-1] == "HIT", statuses
     assert set(statuses[:-1]) <= {"MISS"}
+
+
+def test_answer_sent_just_before_shutdown_is_still_stored(
+    start_gateway: StartFn, valkey_server: ValkeyServer, upstream: FakeOpenAI
+) -> None:
+    routes: dict[str, str | None] = {"exact": "{mode: simple, max_age: 600}"}
+    env = {"GW_VALKEY_URL": valkey_server.url}
+    first = start_gateway(routes, env)
+    question = f"Asked right before a restart {uuid.uuid4().hex}"
+    raw = first.client("exact").chat.completions.with_raw_response.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": question}]
+    )
+    assert raw.headers[STATUS] == "MISS"
+    first.stop()  # at once: the store may still be pending, and shutdown drains it
+    second = start_gateway(routes, env)
+    assert second.ask(second.client("exact"), question)[1][STATUS] == "HIT"
+    assert len(upstream.requests) == 1
