@@ -162,3 +162,18 @@ def test_budget_remaining_header_reports_the_budget_after_settling(
             max_tokens=100,  # held: up to 100 output tokens, far above what the call used
         )
         assert response.headers["x-gw-budget-remaining"] == left
+
+
+def test_streamed_request_is_priced_from_the_usage_chunk(
+    start_gateway: StartFn, sqlite_url: str, upstream: FakeOpenAI
+) -> None:
+    gateway = start_gateway(sqlite_url)
+    key_id, secret = gateway.create_key()
+    client = gateway.client(secret, **{"x-portkey-config": "chat"})
+    upstream.default = Reply()  # the fake's stream ends with usage: 5 prompt, 4 completion tokens
+    stream = client.chat.completions.create(model="gpt-4o", messages=QUESTION, stream=True)  # type: ignore[arg-type]
+    chunks = list(stream)
+    assert all(chunk.usage is None for chunk in chunks)  # the client did not ask for the usage chunk
+    (row,) = gateway.wait_ledger(1, "key_id = :k", k=key_id)
+    assert (row["prompt_tokens"], row["completion_tokens"]) == (5, 4)
+    assert math.isclose(row["cost_usd"], 5 * 2.5e-6 + 4 * 10e-6, abs_tol=1e-12)
