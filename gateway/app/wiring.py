@@ -30,6 +30,8 @@ __all__ = ["Wiring"]
 _LOG = logging.getLogger("gw.app")
 _RETIRE_AFTER_S = 120.0
 """How long a replaced config's guardrail engine stays open for requests still running on it."""
+_WARM_UP_WAIT_S = 60.0
+"""How long startup waits for the embedding model and the LanceDB table before serving anyway."""
 _VALKEY_DOWN = {
     "local": "response cache bypassed; limits and budgets enforced per replica until Valkey answers",
     "fail_closed": "response cache bypassed; requests under a limit refused (503 limits_unavailable)",
@@ -135,7 +137,12 @@ class Wiring:
         if cache is None:
             return
         started = time.perf_counter()
-        await cache.warm_up()  # type: ignore[attr-defined]
+        try:
+            async with asyncio.timeout(_WARM_UP_WAIT_S):
+                await cache.warm_up()  # type: ignore[attr-defined]
+        except TimeoutError:  # e.g. a slow object store: serve now, lookups queue behind the load
+            _LOG.warning("semantic cache still warming up after %.0f s; serving meanwhile", _WARM_UP_WAIT_S)
+            return
         _LOG.info("semantic cache warmed up in %.2f s", time.perf_counter() - started)
 
     def _retire(self, engine: Any) -> None:  # Any: gateway.guardrails.GuardrailEngine
