@@ -22,7 +22,14 @@ from compiler.diagnostics import Diagnostic
 from compiler.did_you_mean import suggest
 from compiler.passes.prompts_raw import PARTIAL_SUFFIXES
 
-__all__ = ["REMOVED_FILTERS", "Origin", "TemplateFacts", "analyse_templates", "origin_in_manifest", "template_environment"]
+__all__ = [
+    "REMOVED_FILTERS",
+    "Origin",
+    "TemplateFacts",
+    "analyse_templates",
+    "origin_in_manifest",
+    "template_environment",
+]
 
 
 REMOVED_FILTERS = frozenset(
@@ -35,7 +42,11 @@ output size a width argument multiplies."""
 def template_environment() -> ImmutableSandboxedEnvironment:
     """The jinja2 settings prompts are parsed with: sandboxed, strict, no globals, no autoescape."""
     env = ImmutableSandboxedEnvironment(
-        undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,  # a partial's last line break survives `{% include %}` + trim_blocks
     )
     env.globals.clear()  # no range/lipsum/cycler/namespace: a template sees its variables only
     for name in REMOVED_FILTERS:

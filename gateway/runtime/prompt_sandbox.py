@@ -56,6 +56,7 @@ class PromptSandbox(ImmutableSandboxedEnvironment):
             autoescape=False,
             trim_blocks=base.trim_blocks,
             lstrip_blocks=base.lstrip_blocks,
+            keep_trailing_newline=base.keep_trailing_newline,
             loader=DictLoader(dict(partials)),
         )
         self.globals.clear()

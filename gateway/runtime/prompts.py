@@ -103,7 +103,8 @@ class CompiledPrompt:
                 for chunk in template.root_render_func(template.new_context(data)):
                     sandbox.spend(len(chunk))
                     parts.append(chunk)
-                messages.append({"role": role, "content": "".join(parts)})
+                # a YAML block scalar ends in a line break nobody means to send
+                messages.append({"role": role, "content": "".join(parts).rstrip("\n")})
         except RequestError:
             raise
         except Exception as exc:  # whatever a template raises is the request's 400, never a 500

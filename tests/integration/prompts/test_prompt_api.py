@@ -34,7 +34,7 @@ def test_render_returns_the_chat_request_without_calling_a_model(
     assert data["model"] == "gpt-4o-mini" and data["temperature"] == 0.2 and data["max_tokens"] == 50
     assert data["messages"] == [
         {"role": "system", "content": "You answer support questions. Be brief and kind."},
-        {"role": "user", "content": "I am Ann (free).\nOrder: A-1\nOrder: B-2\n"},
+        {"role": "user", "content": "I am Ann (free).\nOrder: A-1\nOrder: B-2"},
         {"role": "user", "content": "Where is my parcel?"},
     ]
     assert payload["prompt"] == {"id": "support_reply", "version": "2026-11-01", "route": "support"}
