@@ -125,6 +125,10 @@ def run_explain(args: argparse.Namespace) -> int:
         return EXIT_USAGE_ERR
     routes = {r.id: r for r in result.gateway.routes}
     route = routes.get(args.route)
+    if args.vars is not None or (route is None and args.route in {p.id for p in result.gateway.prompts}):
+        from gateway.cli.prompts import run_prompt
+
+        return run_prompt(args, result.gateway, args.route)
     if route is None:
         hint = suggest(args.route, routes, "defined routes") or "no routes are defined"
         sys.stderr.write(f"gw: unknown route `{args.route}`\n  hint: {hint}\n")
@@ -148,6 +152,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--header", metavar="JSON", help="explain an x-portkey-config value instead of a route"
     )
     parser.add_argument("--request", metavar="FILE", help="walk this request (a JSON body; - for stdin)")
+    parser.add_argument("--vars", metavar="FILE", help="ROUTE is a prompt id: render it with these variables")
     parser.add_argument(
         "--metadata", action="append", default=[], metavar="K=V", help="x-portkey-metadata entry (repeatable)"
     )
