@@ -70,6 +70,8 @@ CODES: dict[str, str] = {
     "GW-E0605": "custom host is not allowed",
     "GW-E0606": "header config is not a JSON object",
     "GW-E0607": "an ad-hoc header provider needs a `custom_host`",
+    "GW-E0608": "a header config's webhook check names a host the policy does not allow",
+    "GW-E0609": "a header config's regular expression is too long or can backtrack catastrophically",
     "GW-E0701": "a prompt template does not parse",
     "GW-E0702": "a prompt template uses an undeclared variable",
     "GW-E0703": "a prompt partial is not found",

@@ -12,6 +12,7 @@ import msgspec
 from compiler.diagnostics import Diagnostic
 from compiler.did_you_mean import closest, suggest
 from compiler.document import Document
+from compiler.header_checks import check_header_check
 from compiler.passes.guardrails import build_check
 from compiler.passes.routes import check_guardrail_refs
 from compiler.pointer import join
@@ -169,9 +170,12 @@ class HeaderResolver:
     ) -> tuple[str | None, list[Diagnostic]]:  # Any: check parameters (JSON)
         specs: list[CheckSpec] = []
         diags: list[Diagnostic] = []
+        allowed = self.base.policy.allowed_custom_hosts
         for at, raw_id, params, params_at in checks:
             spec, errs = build_check(doc, at, raw_id, params, self.schemas, params_at=params_at)
             diags += errs
+            if spec is not None:
+                diags += check_header_check(doc, params_at, spec.type, params, allowed)
             if spec is not None:
                 specs.append(spec)
         if diags:

@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-__all__ = ["custom_host_problem"]
+__all__ = ["custom_host_problem", "host_allowed"]
 
 _BLOCKED_SUFFIXES = (".local", ".internal", ".localhost", ".localdomain")
 _BLOCKED_NAMES = frozenset({"localhost", "metadata", "metadata.google.internal"})
@@ -27,6 +27,11 @@ def _allowed(host: str, allowed: Iterable[str]) -> bool:
             except ValueError:
                 continue
     return False
+
+
+def host_allowed(host: str, allowed: Iterable[str]) -> bool:
+    """Tell whether a (lowercase) host is listed in `allowed` by name, IP or CIDR."""
+    return _allowed(host, allowed)
 
 
 def _ip_problem(host: str) -> str | None:
