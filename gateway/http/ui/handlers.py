@@ -7,7 +7,9 @@ Disabled (404) when `GW_ADMIN_TOKEN` is unset. Every page is sent with a strict 
 from __future__ import annotations
 
 import hmac
+import logging
 import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -20,6 +22,7 @@ from litestar.response import Redirect
 from gateway.errors import NotFound, PayloadTooLarge
 from gateway.http.ui.auth import COOKIE, SESSION_S, issue_session, same_origin, valid_session
 from gateway.http.ui.view import WINDOW_MINUTES, breaker_rows, charts, recent_rows, route_trees, totals
+from gateway.storage.reports import usage_report
 
 if TYPE_CHECKING:
     from gateway.http.routes import HttpServices
@@ -38,6 +41,7 @@ _HEADERS = {
     "cache-control": "no-store",
 }
 AnyRequest = Request[Any, Any, Any]  # Any: litestar's user/auth/state parameters are unused
+_LOG = logging.getLogger("gw.ui")
 
 
 def _templates() -> Environment:
@@ -72,6 +76,23 @@ def _cookie(request: AnyRequest, value: str, max_age: int) -> Cookie:
     secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
     return Cookie(key=COOKIE, value=value, path="/ui", max_age=max_age, httponly=True, samesite="strict",
                   secure=secure)  # fmt: skip
+
+
+async def _ledger_spend(services: HttpServices) -> dict[str, list[tuple[str, float]]] | None:
+    """Spend by key, route and model over the window from the usage ledger (None: storage off/down)."""
+    storage = services.storage() if services.storage is not None else None
+    if storage is None:
+        return None
+    since = datetime.now(UTC) - timedelta(minutes=WINDOW_MINUTES)
+    out: dict[str, list[tuple[str, float]]] = {}
+    try:
+        for dim in ("key", "route", "model"):
+            report = await usage_report(storage.engine, group_by=dim, since=since)
+            out[dim] = [(g.group or "(none)", g.cost_usd) for g in report.groups if g.cost_usd][:10]
+    except Exception:  # the console still renders, with telemetry's numbers, when the database is down
+        _LOG.warning("console: usage ledger unavailable", exc_info=True)
+        return None
+    return out
 
 
 def _context(services: HttpServices) -> dict[str, Any]:  # Any: template values
@@ -131,7 +152,11 @@ def ui_handlers(services: HttpServices) -> list[BaseRouteHandler]:
     async def console(request: AnyRequest) -> Response[Any]:  # Any: a page or a redirect
         if not valid_session(token(), request.cookies.get(COOKIE)):
             return Redirect("/ui/login", status_code=303, headers=_HEADERS)
-        return _page(env, "console.html", **_context(services))
+        context = _context(services)
+        ledger = await _ledger_spend(services)
+        if ledger is not None:
+            context["totals"]["spend"], context["spend_source"] = ledger, "from the usage ledger"
+        return _page(env, "console.html", **context)
 
     @get("/ui/login")
     async def login_form() -> Response[str]:
