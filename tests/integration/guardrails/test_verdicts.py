@@ -139,3 +139,35 @@ def test_header_guardrails_in_a_manifest_route_config(server: GatewayServer) -> 
         headers={"x-portkey-config": json.dumps({"provider": "up", "input_guardrails": ["no_apple"]})},
     )
     assert reply.status_code == 200
+
+
+def test_header_webhook_to_an_unlisted_host_is_refused(server: GatewayServer, upstream: FakeOpenAI) -> None:
+    config = json.dumps(
+        {"provider": "up", "output_guardrails": [{"webhook": {"webhookURL": "http://169.254.169.254/x"}}]}
+    )
+    with pytest.raises(openai.BadRequestError) as info:
+        server.client(config).chat.completions.create(model="m", messages=ask("hi"))
+    body = info.value.response.json()["error"]
+    assert body["param"] == "x-portkey-config" and "webhook refused" in body["message"]
+    assert upstream.requests == []
+
+
+def test_header_regex_that_can_backtrack_is_refused(server: GatewayServer) -> None:
+    config = json.dumps({"provider": "up", "input_guardrails": [{"regexMatch": {"rule": "^(a+)+$"}}]})
+    with pytest.raises(openai.BadRequestError) as info:
+        server.client(config).chat.completions.create(model="m", messages=ask("aaaaaaaaaaaaaaaaaaaaaaaa!"))
+    assert "nests unbounded quantifiers" in info.value.response.json()["error"]["message"]
+
+
+def test_header_lowercase_modelwhitelist_is_portkeys_id(server: GatewayServer) -> None:
+    config = json.dumps(
+        {
+            "provider": "up",
+            "input_guardrails": [{"default.modelwhitelist": {"models": ["gpt-4o"]}, "deny": True}],
+        }
+    )
+    client = server.client(config)
+    assert client.chat.completions.create(model="gpt-4o", messages=ask("hi")).choices[0].message.content
+    with pytest.raises(openai.APIStatusError) as info:
+        client.chat.completions.create(model="gpt-3.5-turbo", messages=ask("hi"))
+    assert info.value.status_code == 446
