@@ -33,7 +33,7 @@ def _modes(node: NodeSpec, path: str) -> set[str]:
     if isinstance(node, LeafSpec):
         return {"single"} if node.path == "config" else set()
     assert isinstance(node, StrategySpec)
-    out = {node.mode}
+    out: set[str] = {node.mode}
     for child in node.targets:
         if path == child.path or path.startswith(child.path + "."):
             out |= _modes(child, path)
