@@ -162,7 +162,8 @@ class Wiring:
         spend journal and restore budget counters."""
         if self._compiled is not None and _uses_semantic_cache(self._compiled):
             # Before the first request, so no semantic lookup waits for the model (~1-3 s once).
-            self._warming = asyncio.get_running_loop().create_task(self._warm_up())
+            if self._warming is None:  # not already started by linking inside the running loop
+                self._warming = asyncio.get_running_loop().create_task(self._warm_up())
             await self._warming
         if not self.env.get("GW_DATABASE_URL"):
             return
