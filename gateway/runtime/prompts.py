@@ -9,6 +9,7 @@ renders, and a render that fails returns nothing, so a half-rendered prompt neve
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ DEFAULT_MAX_CHARS = 256 * 1024
 """Most characters all messages of one render may hold together."""
 
 _DECODER = msgspec.json.Decoder()
+_MISSING = re.compile(r"'([^']*)'(?: is undefined)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +73,12 @@ def _render_error(prompt_id: str, exc: Exception) -> RequestError:
         return RequestError(f"{head}: {exc}", code="prompt_render_limit")
     if isinstance(exc, SecurityError):  # the message would describe Python internals: keep it out
         return RequestError(f"{head}: the template tried something the sandbox refuses", code="prompt_unsafe")
-    if isinstance(exc, UndefinedError):
-        return RequestError(f"{head}: {exc.message or 'a value is undefined'}", code="prompt_render_failed")
+    if isinstance(exc, UndefinedError):  # name what is missing, not the Python type it was looked up on
+        found = _MISSING.search(exc.message or "")
+        what = f"`{found.group(1)[:64]}`" if found else "a value"
+        return RequestError(
+            f"{head}: the template reads {what}, which is not there", code="prompt_render_failed"
+        )
     return RequestError(f"{head}: {type(exc).__name__} in the template", code="prompt_render_failed")
 
 
