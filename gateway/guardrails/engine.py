@@ -78,8 +78,7 @@ class GuardrailEngine:
         """An engine that also runs `guardrails` (a header config's inline ones), sharing this one's
         linked guardrails, HTTP session and timing sink; raise ValueError on a bad check."""
         child = GuardrailEngine((), on_timing=self.on_timing, window_chars=self._window_chars)
-        child._owns_session = False
-        child._get_session = self._get_session  # type: ignore[method-assign]
+        child._owns_session = False  # checks (old and new) use this engine's session; it closes it
         link = Link(config_root=None, session=self._get_session)
         child._guardrails = {
             **self._guardrails,

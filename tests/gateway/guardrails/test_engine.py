@@ -128,3 +128,14 @@ async def test_engine_links_from_a_compiled_gateway() -> None:
 
     engine = GuardrailEngine.from_compiled(CompiledGateway(guardrails=(guardrail("g", NO_APPLE),)))
     assert (await engine.check_input(("g",), chat("Apple"), CTX)).verdict == "deny"
+
+
+async def test_extended_engine_runs_the_new_guardrails_beside_the_old_ones() -> None:
+    engine = GuardrailEngine((guardrail("base", ("contains", {"operator": "none", "words": ["x"]})),))
+    extra = guardrail("header:0", ("contains", {"operator": "none", "words": ["apple"]}), action="deny")
+    child = engine.extended((extra,))
+    outcome = await child.check_input(("base", "header:0"), chat("an apple"), CTX)
+    assert outcome.verdict == "deny"
+    assert [h["id"] for h in outcome.hook_results] == ["base", "header:0"]
+    with pytest.raises(KeyError):
+        await engine.check_input(("header:0",), chat("an apple"), CTX)
