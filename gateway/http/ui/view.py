@@ -61,7 +61,7 @@ def _route(route: RouteSpec) -> dict[str, Any]:  # Any: template values
         *(f"in: {g}" for g in route.input_guardrails),
         *(f"out: {g}" for g in route.output_guardrails),
     ]
-    details = guardrails + ([f"deadline {route.deadline_ms} ms"] if route.deadline_ms else [])
+    details = guardrails + ([f"deadline {route.deadline_ms / 1000:g} s"] if route.deadline_ms else [])
     if isinstance(root, StrategySpec) and root.mode == "single" and len(root.targets) == 1:
         tree = [_node(root.targets[0])]
     return {"id": route.id, "description": route.description, "source": _where(route.source),
