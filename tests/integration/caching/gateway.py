@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from compiler import compile_paths
 from gateway.app import create_app
+from gateway.app.factory import default_compilers
 from gateway.app.wiring import Wiring
 from gateway.telemetry import Metrics, Telemetry
 from tests.integration.gateway.server import GatewayServer
@@ -62,6 +63,7 @@ class CacheGateway:
         app = create_app(
             result.gateway,
             components=self.wiring.for_config,
+            compile_header=default_compilers()[1],
             telemetry=self.telemetry,
             startup=[self.wiring.startup],
             shutdown=[self.wiring.shutdown],

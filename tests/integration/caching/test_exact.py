@@ -5,6 +5,7 @@ Every test runs twice (`backend`): the same behaviour must hold whichever store 
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -169,3 +170,19 @@ def test_request_rejected_before_routing_still_reports_the_cache_status(gw: Cach
         )
         assert response.status_code == 400
         assert response.headers[STATUS] == "DISABLED"
+
+
+def test_portkey_header_config_with_a_cache_is_served_from_it(
+    start_gateway: StartFn, upstream: FakeOpenAI
+) -> None:
+    gw = start_gateway(ROUTES, {"GW_ALLOWED_CUSTOM_HOSTS": "127.0.0.1"})
+    config = {
+        "provider": "openai",
+        "api_key": "sk-from-the-header",
+        "custom_host": upstream.url,
+        "cache": {"mode": "simple", "max_age": 60},
+    }
+    client, question = gw.client(json.dumps(config)), _question()
+    assert gw.ask(client, question)[1][STATUS] == "MISS"
+    assert gw.ask(client, question)[1][STATUS] == "HIT"
+    assert len(upstream.requests) == 1
