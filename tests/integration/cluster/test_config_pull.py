@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -83,3 +85,29 @@ def test_a_commit_that_does_not_compile_is_refused_everywhere(
     for replica in cluster.replicas:
         wait_until(partial(logged, replica.log, "reload refused (git)"), what="the refusal logged")
     assert hashes(cluster) == {before}
+
+
+def serve_once(*args: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """`gw serve` that is expected to refuse to start."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GW_")}
+    env["GW_CONFIG_GIT_DIR"] = str(workdir)
+    cmd = [sys.executable, "-m", "gateway.cli.main", "serve", *args, "--port", "1"]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_serve_refuses_to_start_when_the_ref_cannot_be_fetched(tmp_path: Path) -> None:
+    result = serve_once("--config-git", f"file://{tmp_path / 'nowhere'}@main", workdir=tmp_path / "w")
+    assert result.returncode == 2
+    assert "cannot pull the config: git fetch failed" in result.stderr
+
+
+def test_serve_refuses_to_start_on_a_commit_that_does_not_compile(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "routes.yaml").write_text("kind: route\nid: chat\nprovider: nowhere\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "broken")
+    result = serve_once("--config-git", f"{repo}@main", workdir=tmp_path / "w")
+    assert result.returncode == 1
+    assert "routes.yaml:3" in result.stderr
