@@ -11,6 +11,7 @@ not each held up by it. Unknown secrets are never cached. Messages name the key 
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
@@ -79,6 +80,7 @@ class SqlKeyStore:
         self._cache: dict[str, _Verified] = {}
         self._down_until = 0.0
         self._deadlines = Deadlines()
+        self._inflight: dict[str, asyncio.Future[_Verified | None]] = {}
 
     async def authenticate(self, token: str) -> VirtualKey:
         """Return the key for a bearer secret, or raise AuthError (unknown, revoked, expired)."""
@@ -95,7 +97,7 @@ class SqlKeyStore:
         if now < self._down_until:
             return self._during_outage(cached, digest, now, None)
         try:
-            entry = await self._deadlines.run(self._load(digest, now), self._lookup_timeout_s)
+            entry = await self._shared_load(digest, now)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             self._down_until = self._monotonic() + self._retry_s
             return self._during_outage(cached, digest, now, exc)
@@ -108,6 +110,28 @@ class SqlKeyStore:
         """Drop a key from the cache at once (after a revoke or rotate in this process)."""
         for digest in [d for d, v in self._cache.items() if v.key.id == key_id]:
             del self._cache[digest]
+
+    async def _shared_load(self, digest: str, now: float) -> _Verified | None:
+        """One database lookup per secret at a time: the concurrent first requests of a key share it
+        (200 at once would otherwise queue on the connection pool past the lookup timeout, and the
+        timeout would mark the database down)."""
+        pending = self._inflight.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(
+                self._deadlines.run(self._load(digest, now), self._lookup_timeout_s)
+            )
+            self._inflight[digest] = pending
+            pending.add_done_callback(lambda done: self._landed(digest, done))
+        try:
+            # Shielded: a waiter that goes away (client disconnect) does not cancel the others' lookup.
+            return await asyncio.shield(pending)
+        except AuthError as exc:  # each request gets its own error object (handlers add headers)
+            raise AuthError(exc.message, code=exc.code) from None
+
+    def _landed(self, digest: str, done: asyncio.Future[_Verified | None]) -> None:
+        self._inflight.pop(digest, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here, so a lookup whose waiters all left is not reported
 
     async def _load(self, digest: str, now: float) -> _Verified | None:
         async with self._sessions() as session:
