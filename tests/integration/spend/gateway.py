@@ -45,7 +45,9 @@ models:
 
 
 def write_config(directory: Path, upstream_url: str) -> Path:
-    """Write the manifests the spend tests serve; returns the directory."""
+    """Write the manifests the spend tests serve; returns the directory.
+
+    Keys tagged `capped` share the `capped_team` budget: 0.50 USD a day."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "providers.yaml").write_text(
         f"kind: provider\nid: up\ntype: openai\nbase_url: {upstream_url}\n"
@@ -55,6 +57,8 @@ def write_config(directory: Path, upstream_url: str) -> Path:
     (directory / "routes.yaml").write_text(
         "kind: route\nid: chat\nprovider: up\n"
         "---\nkind: route\nid: cached\nprovider: up\ncache:\n  mode: simple\n  max_age: 600\n"
+        "---\nkind: budget\nid: capped_team\nscope: {kind: key_tag, value: capped}\nperiod: daily\n"
+        "limit_usd: 0.5\naction: deny\n"
     )
     return directory
 

@@ -39,15 +39,19 @@ async def _one(client: openai.AsyncOpenAI) -> tuple[int, dict[str, str], object]
     return response.status_code, dict(response.headers), None
 
 
-async def _storm(gateway: SpendGateway, upstream: FakeOpenAI) -> None:
+async def _storm(gateway: SpendGateway, upstream: FakeOpenAI, *, tagged: bool = False) -> None:
     # A little latency upstream so that many calls are in flight at once.
     upstream.default = Reply(body=completion("flat", prompt=12, output=10), delay_s=0.05)
-    key_id, secret = gateway.create_key(budget_usd=BUDGET, budget_period="total")
-    client = gateway.async_client(secret)
+    if tagged:  # two keys sharing the `capped_team` manifest budget (key_tag scope)
+        keys = [gateway.create_key(tags=["capped"]) for _ in range(2)]
+    else:
+        keys = [gateway.create_key(budget_usd=BUDGET, budget_period="total")]
+    clients = [gateway.async_client(secret) for _, secret in keys]
     try:
-        results = await asyncio.gather(*(_one(client) for _ in range(REQUESTS)))
+        results = await asyncio.gather(*(_one(clients[n % len(clients)]) for n in range(REQUESTS)))
     finally:
-        await client.close()
+        for client in clients:
+            await client.close()
     ok = [r for r in results if r[0] == 200]
     refused = [r for r in results if r[0] != 200]
     assert len(ok) == ALLOWED
@@ -58,7 +62,7 @@ async def _storm(gateway: SpendGateway, upstream: FakeOpenAI) -> None:
         assert body["type"] == body["code"] == "budget_exceeded"
         assert float(headers["x-gw-budget-remaining"]) < PRICE
         assert headers["x-should-retry"] == "false"
-    rows = gateway.wait_ledger(REQUESTS, "key_id = :k", k=key_id)
+    rows = gateway.wait_ledger(REQUESTS, "key_id IN (:a, :b)", a=keys[0][0], b=keys[-1][0])
     assert len(rows) == REQUESTS
     spent = sum(row["cost_usd"] for row in rows if row["cost_usd"] is not None)
     assert spent <= BUDGET + 1e-9
@@ -76,3 +80,9 @@ async def test_exactly_the_budget_is_admitted_with_valkey_and_postgresql(
     start_gateway: StartFn, pg_spend_url: str, valkey_server: ValkeyServer, upstream: FakeOpenAI
 ) -> None:
     await _storm(start_gateway(pg_spend_url, valkey_url=valkey_server.url), upstream)
+
+
+async def test_a_key_tag_budget_is_shared_by_every_key_carrying_the_tag(
+    start_gateway: StartFn, sqlite_url: str, upstream: FakeOpenAI
+) -> None:
+    await _storm(start_gateway(sqlite_url), upstream, tagged=True)
