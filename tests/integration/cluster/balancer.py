@@ -21,7 +21,9 @@ from tests.services import free_port
 __all__ = ["LoadBalancer"]
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "upgrade"}
-_RETRYABLE = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, ConnectionResetError)
+_RETRYABLE = (aiohttp.ClientConnectionError, ConnectionResetError)
+"""No response byte came back: refused, reset, or closed (a draining replica closes idle keep-alive
+connections, possibly while a request is being written on one)."""
 
 
 class LoadBalancer:

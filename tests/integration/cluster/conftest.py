@@ -3,6 +3,8 @@ a fake OpenAI upstream, and a factory for `gw serve` replicas behind the load ba
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +22,8 @@ from tests.services import ValkeyServer
 
 pytestmark = pytest.mark.slow
 
-StartCluster = Callable[[int, list[str]], tuple[Cluster, LoadBalancer]]
+StartCluster = Callable[..., tuple[Cluster, LoadBalancer]]
+"""`start(count, args, env={...})`: replicas with `gw serve` arguments and extra environment."""
 
 MANIFESTS = """\
 kind: provider
@@ -110,6 +113,15 @@ def pg_proxy(cluster_db: str) -> Iterator[TcpProxy]:
 
 
 @pytest.fixture(scope="module")
+def api_key(cluster_db: str) -> str:
+    """A virtual key created with `gw keys create` in this module's database."""
+    cmd = [sys.executable, "-m", "gateway.cli.main", "keys", "create", "--name", "cluster"]
+    cmd += ["--format", "secret", "--database-url", cluster_db]
+    created = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=60)
+    return created.stdout.strip()
+
+
+@pytest.fixture(scope="module")
 def upstream() -> Iterator[FakeOpenAI]:
     """The fake OpenAI API every replica calls."""
     fake = FakeOpenAI("up").start()
@@ -128,8 +140,8 @@ def start_cluster(
     started: list[tuple[Cluster, LoadBalancer]] = []
     proxied = make_url(cluster_db).set(port=pg_proxy.port).render_as_string(hide_password=False)
 
-    def start(count: int, args: list[str]) -> tuple[Cluster, LoadBalancer]:
-        env = base_env(valkey_url=cluster_valkey.url, database_url=proxied)
+    def start(count: int, args: list[str], env: dict[str, str] | None = None) -> tuple[Cluster, LoadBalancer]:
+        env = base_env(valkey_url=cluster_valkey.url, database_url=proxied, extra=(env or {}).items())
         cluster = Cluster(tmp_path_factory.mktemp("cluster"), env)
         started.append((cluster, LoadBalancer([]).start()))
         cluster.start(count, args)

@@ -8,7 +8,6 @@ import itertools
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from functools import partial
-from pathlib import Path
 
 import httpx
 import pytest
@@ -32,25 +31,31 @@ def body(text: str = "hello") -> dict[str, object]:
 def cluster(
     start_cluster: StartCluster, upstream: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Cluster, LoadBalancer]:
-    """Three replicas serving the cluster manifests."""
+    """Three replicas serving the cluster manifests; every request needs a gw key."""
     config = write_manifests(tmp_path_factory.mktemp("manifests"), upstream.url)
-    return start_cluster(3, ["--config-dir", str(config), "--no-watch"])
+    return start_cluster(3, ["--config-dir", str(config), "--no-watch"], env={"GW_REQUIRE_KEYS": "1"})
 
 
-async def burst(url: str, route: str, count: int) -> Counter[int]:
+@pytest.fixture(scope="module")
+def auth(api_key: str) -> dict[str, str]:
+    """The key's Authorization header."""
+    return {"authorization": f"Bearer {api_key}"}
+
+
+async def burst(url: str, route: str, count: int, auth: dict[str, str]) -> Counter[int]:
     """`count` concurrent requests to `route`; the status codes seen."""
     limits = httpx.Limits(max_connections=count)
+    headers = {"x-portkey-config": route, **auth}
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
         responses = await asyncio.gather(
-            *(
-                client.post("/v1/chat/completions", json=body(), headers={"x-portkey-config": route})
-                for _ in range(count)
-            )
+            *(client.post("/v1/chat/completions", json=body(), headers=headers) for _ in range(count))
         )
     return Counter(r.status_code for r in responses)
 
 
-async def load_during(url: str, fault: Callable[[], Awaitable[None]], *, workers: int = 6) -> Counter[int]:
+async def load_during(
+    url: str, fault: Callable[[], Awaitable[None]], auth: dict[str, str], *, workers: int = 6
+) -> Counter[int]:
     """Steady requests to `steady` from `workers` clients while `fault` runs; statuses seen
     (`-1` for a request that got no response at all)."""
     done = asyncio.Event()
@@ -62,7 +67,7 @@ async def load_during(url: str, fault: Callable[[], Awaitable[None]], *, workers
             text = f"prompt {next(prompts) % 20}"  # repeats: exact-cache hits and misses
             try:
                 response = await client.post(
-                    "/v1/chat/completions", json=body(text), headers={"x-portkey-config": "steady"}
+                    "/v1/chat/completions", json=body(text), headers={"x-portkey-config": "steady", **auth}
                 )
                 seen[response.status_code] += 1
             except httpx.HTTPError:
@@ -91,9 +96,11 @@ def settled_ledger(cluster_db: str, route: str, expected: int) -> int:
     return ledger_rows(cluster_db, route)[0]
 
 
-def test_a_budget_holds_across_replicas(cluster: tuple[Cluster, LoadBalancer], cluster_db: str) -> None:
+def test_a_budget_holds_across_replicas(
+    cluster: tuple[Cluster, LoadBalancer], cluster_db: str, auth: dict[str, str]
+) -> None:
     _, balancer = cluster
-    statuses = asyncio.run(burst(balancer.url, "budgeted", 200))
+    statuses = asyncio.run(burst(balancer.url, "budgeted", 200, auth))
     assert set(statuses) <= {200, 429}, statuses
     assert statuses[200] == 50  # 1.00 USD budget, 0.02 USD held and charged per request
     wait_until(lambda: ledger_rows(cluster_db, "budgeted")[0] == 50, what="budget ledger rows")
@@ -102,15 +109,20 @@ def test_a_budget_holds_across_replicas(cluster: tuple[Cluster, LoadBalancer], c
     assert spent <= 1.0 + 1e-9
 
 
-def test_a_rate_limit_holds_across_replicas(cluster: tuple[Cluster, LoadBalancer]) -> None:
+def test_a_rate_limit_holds_across_replicas(
+    cluster: tuple[Cluster, LoadBalancer], auth: dict[str, str]
+) -> None:
     _, balancer = cluster
-    statuses = asyncio.run(burst(balancer.url, "limited", 60))
+    statuses = asyncio.run(burst(balancer.url, "limited", 60, auth))
     assert set(statuses) <= {200, 429}, statuses
     assert abs(statuses[200] - 20) <= 1, statuses
 
 
 def test_a_valkey_restart_mid_load_causes_no_5xx_and_loses_no_ledger_row(
-    cluster: tuple[Cluster, LoadBalancer], cluster_valkey: ValkeyServer, cluster_db: str
+    cluster: tuple[Cluster, LoadBalancer],
+    cluster_valkey: ValkeyServer,
+    cluster_db: str,
+    auth: dict[str, str],
 ) -> None:
     replicas, balancer = cluster
     before = ledger_rows(cluster_db, "steady")[0]
@@ -127,14 +139,14 @@ def test_a_valkey_restart_mid_load_causes_no_5xx_and_loses_no_ledger_row(
         await asyncio.to_thread(cluster_valkey.start)
         await asyncio.sleep(1.5)
 
-    statuses = asyncio.run(load_during(balancer.url, restart_valkey))
+    statuses = asyncio.run(load_during(balancer.url, restart_valkey, auth))
     assert set(statuses) == {200}, statuses
     assert ready_while_down == [200]  # on_valkey_down: local keeps the replica in service
     assert settled_ledger(cluster_db, "steady", before + statuses[200]) == before + statuses[200]
 
 
 def test_a_postgres_restart_mid_load_causes_no_5xx_and_loses_no_ledger_row(
-    cluster: tuple[Cluster, LoadBalancer], pg_proxy: TcpProxy, cluster_db: str
+    cluster: tuple[Cluster, LoadBalancer], pg_proxy: TcpProxy, cluster_db: str, auth: dict[str, str]
 ) -> None:
     replicas, balancer = cluster
     before = ledger_rows(cluster_db, "steady")[0]
@@ -148,13 +160,13 @@ def test_a_postgres_restart_mid_load_causes_no_5xx_and_loses_no_ledger_row(
         await asyncio.to_thread(pg_proxy.start)
         await asyncio.sleep(1.0)
 
-    statuses = asyncio.run(load_during(balancer.url, restart_postgres))
+    statuses = asyncio.run(load_during(balancer.url, restart_postgres, auth))
     assert set(statuses) == {200}, statuses
     assert settled_ledger(cluster_db, "steady", before + statuses[200]) == before + statuses[200]
 
 
 def test_stopping_a_replica_mid_load_loses_no_request_and_no_ledger_row(
-    cluster: tuple[Cluster, LoadBalancer], cluster_db: str, tmp_path: Path
+    cluster: tuple[Cluster, LoadBalancer], cluster_db: str, auth: dict[str, str]
 ) -> None:
     replicas, balancer = cluster
     victim = replicas.replicas[-1]
@@ -166,7 +178,7 @@ def test_stopping_a_replica_mid_load_loses_no_request_and_no_ledger_row(
         exit_codes.append(await asyncio.to_thread(victim.terminate))
         await asyncio.sleep(1.0)
 
-    statuses = asyncio.run(load_during(balancer.url, stop_one))
+    statuses = asyncio.run(load_during(balancer.url, stop_one, auth))
     assert set(statuses) == {200}, statuses
     assert exit_codes == [0]
     assert balancer.retries > 0  # requests sent to the stopped replica were re-sent, none lost
