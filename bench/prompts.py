@@ -1,8 +1,7 @@
 """Prompt rendering cost: variables checked and every message rendered in the sandbox, per call.
 
 The typical prompt is the shipped example (`configs/prompts/support_reply.yaml`): three messages, a
-partial, a conditional, a loop over a list variable and four variables (two with defaults, one with
-an enum). Measured through `PromptBook.render` — exactly what `/v1/prompts/{id}/render` and
+conditional, a loop over a list variable and four variables (two with defaults, one with an enum). Measured through `PromptBook.render` — exactly what `/v1/prompts/{id}/render` and
 `/completions` call — after a warm-up (templates compile once per config version, not per request).
 
     python bench/prompts.py            # median and p99 per render, target < 0.1 ms
