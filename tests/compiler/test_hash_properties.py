@@ -78,7 +78,11 @@ def test_changing_a_value_changes_the_hash(weight: float) -> None:
 
 
 def test_comments_and_blank_lines_do_not_change_the_hash() -> None:
-    files = {name: "# leading comment\n\n" + text.replace("\n", "\n\n") for name, text in _FILES.items()}
+    # blank lines inside a block scalar (a prompt's `content: |`) are content: such files get the comment only
+    files = {
+        name: "# leading comment\n\n" + (text if ": |" in text else text.replace("\n", "\n\n"))
+        for name, text in _FILES.items()
+    }
     commented = compile_sources(files, schemas=SCHEMAS)
     assert commented.gateway is not None and _BASELINE.gateway is not None
     assert commented.gateway.content_hash == _BASELINE.gateway.content_hash
