@@ -17,7 +17,7 @@ from compiler.pointer import join
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = load_schemas(REPO / "schemas")
-_FREE_FORM = {"override_params", "query", "headers", "deployments", "schema"}
+_FREE_FORM = {"override_params", "query", "headers", "deployments", "schema", "variables"}
 """Keys whose children are user data, not schema keys."""
 
 HEADER = {
