@@ -148,10 +148,14 @@ class LeafRunner:
         if leaf.cache is None or cache is None or ctx.endpoint != "chat":
             return None, None
         request = cache_request(route, ctx, body, leaf.cache)
-        found = await cache.lookup(request)
+        rt = ctx.telemetry
+        if rt is None:
+            found = await cache.lookup(request)
+        else:
+            with rt.stage("cache"):  # a `gw.stage.cache` span when tracing is on
+                found = await cache.lookup(request)
+            rt.cache_checked(leaf.cache.mode, found.status)
         ctx.cache_status = found.status
-        if ctx.telemetry is not None:
-            ctx.telemetry.cache_checked(leaf.cache.mode, found.status)
         if found.response is None or found.status not in ("HIT", "SEMANTIC HIT"):
             return request, None
         ctx.cache_similarity = found.similarity
