@@ -15,6 +15,7 @@ config. Replicas that poll the same ref converge on the same `content_hash` (`GE
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import shutil
@@ -69,6 +70,8 @@ class GitConfigSource:
         self.workdir = workdir
         self.interval_s = interval_s
         self._stop = asyncio.Event()
+        self._seen = self.commit
+        """The commit this process last served (workers sharing the work directory each reload)."""
 
     @property
     def config_dir(self) -> Path:
@@ -101,18 +104,31 @@ class GitConfigSource:
         return result.stdout.strip()
 
     def sync(self) -> bool:
-        """Fetch the ref; check out and point `current` at a new commit. True when it changed.
+        """Fetch the ref and point `current` at its commit. True when this process has not served it yet.
 
-        Blocking (subprocess); the server calls it in a thread.
+        Blocking (subprocess, file lock); the server calls it in a thread. Processes sharing the work
+        directory (`--workers N`) take turns: the first to see a new commit checks it out, every one
+        of them reports it once.
         """
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with (self.workdir / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            sha = self._fetch()
+            if sha != self.commit:
+                self._check_out(sha)
+        changed, self._seen = sha != self._seen, sha
+        return changed
+
+    def _fetch(self) -> str:
         repo = self.workdir / "repo"
         if not (repo / ".git").exists():
             repo.mkdir(parents=True, exist_ok=True)
             self._git("init", "-q", str(repo))
         self._git("fetch", "-q", "--depth", "1", self.spec.url, self.spec.ref, repo=repo)
-        sha = self._git("rev-parse", "FETCH_HEAD^{commit}", repo=repo)
-        if sha == self.commit:
-            return False
+        return self._git("rev-parse", "FETCH_HEAD^{commit}", repo=repo)
+
+    def _check_out(self, sha: str) -> None:
+        repo = self.workdir / "repo"
         tree = self.workdir / "checkouts" / sha
         if not tree.exists():
             staging = tree.with_name(f".{sha}.tmp")
@@ -127,7 +143,6 @@ class GitConfigSource:
         link.replace(self.config_dir)
         self._prune(keep=sha)
         _LOG.info("config commit %s fetched from %s@%s", sha[:12], self.spec.safe_url, self.spec.ref)
-        return True
 
     def _prune(self, *, keep: str) -> None:
         checkouts = self.workdir / "checkouts"
