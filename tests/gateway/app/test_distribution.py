@@ -79,6 +79,19 @@ def test_a_new_commit_swaps_current_and_old_checkouts_are_pruned(repo: Path, tmp
     assert len(list((tmp_path / "work" / "checkouts").iterdir())) <= 3
 
 
+def test_processes_sharing_a_work_directory_each_see_a_new_commit_once(repo: Path, tmp_path: Path) -> None:
+    spec = parse_git_spec(f"{repo}@main", "gw")
+    first = GitConfigSource(spec, tmp_path / "work")
+    first.sync()
+    second = GitConfigSource(spec, tmp_path / "work")  # a worker started after the first checkout
+    assert second.sync() is False
+    (repo / "gw" / "routes.yaml").write_text("kind: route\nid: two\nprovider: p\n")
+    git(repo, "commit", "-q", "-am", "two")
+    assert first.sync() is True  # checks the commit out
+    assert second.sync() is True  # finds it checked out, still reloads its own process
+    assert (first.sync(), second.sync()) == (False, False)
+
+
 def test_an_unreachable_repository_raises_without_touching_current(repo: Path, tmp_path: Path) -> None:
     source = GitConfigSource(parse_git_spec(f"{repo}@main", "gw"), tmp_path / "work")
     source.sync()
