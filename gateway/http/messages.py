@@ -43,7 +43,6 @@ __all__ = ["build_messages_handlers", "translate_events"]
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder()
 _JSON = "application/json"
-_STREAM_ERROR_TYPES = {"hooks_failed": "api_error", "stream_error": "api_error"}
 AnyRequest = Request[Any, Any, Any]  # Any: litestar's user/auth/state parameters are unused
 
 
@@ -113,8 +112,8 @@ def _payloads(data: bytes) -> list[bytes]:
 
 def _error_event(payload: dict[str, Any]) -> Event:  # Any: the OpenAI-shaped terminal error event
     error = payload.get("error") or {}
-    kind = _STREAM_ERROR_TYPES.get(str(error.get("type")), "api_error")
-    body: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": error.get("message")}}
+    # Mid-stream failures (a broken upstream, a guardrail deny) are Anthropic `api_error`s.
+    body: dict[str, Any] = {"type": "error", "error": {"type": "api_error", "message": error.get("message")}}
     if "hook_results" in payload:
         body["hook_results"] = payload["hook_results"]
     return ("error", body)
