@@ -86,3 +86,29 @@ async def test_a_key_tag_budget_is_shared_by_every_key_carrying_the_tag(
     start_gateway: StartFn, sqlite_url: str, upstream: FakeOpenAI
 ) -> None:
     await _storm(start_gateway(sqlite_url), upstream, tagged=True)
+
+
+def test_spend_survives_a_restart_of_the_in_process_counters(
+    start_gateway: StartFn, sqlite_url: str, upstream: FakeOpenAI
+) -> None:
+    upstream.default = Reply(body=completion("flat", prompt=12, output=10))
+    first = start_gateway(sqlite_url)
+    key_id, secret = first.create_key(budget_usd=5 * PRICE, budget_period="daily")
+
+    def ask(gateway: SpendGateway) -> int:
+        client = gateway.client(secret, **{"x-portkey-config": "chat"})
+        try:
+            client.chat.completions.create(
+                model="flat",
+                messages=[{"role": "user", "content": "hi"}],
+                max_tokens=10,
+            )
+        except openai.APIStatusError as exc:
+            return exc.status_code
+        return 200
+
+    assert [ask(first) for _ in range(3)] == [200, 200, 200]
+    first.stop()  # flushes the spend journal to budget_periods
+    second = start_gateway(sqlite_url)  # fresh in-process counters, restored from the database
+    assert [ask(second) for _ in range(3)] == [200, 200, 429]
+    assert len(second.wait_ledger(6, "key_id = :k", k=key_id)) == 6
