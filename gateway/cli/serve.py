@@ -56,6 +56,7 @@ def _check_config(config_dir: Path) -> bool:
 
 def _pull_config(args: argparse.Namespace) -> Path | None:
     """First checkout of `--config-git`; the server polls from there (settings passed in the env)."""
+    import subprocess
     import tempfile
 
     from gateway.app.distribution import GitConfigSource, parse_git_spec
@@ -64,7 +65,7 @@ def _pull_config(args: argparse.Namespace) -> Path | None:
     source = GitConfigSource(parse_git_spec(args.config_git, args.config_git_subdir), workdir)
     try:
         source.sync()
-    except (RuntimeError, OSError) as exc:
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # git failed or timed out
         sys.stderr.write(f"gw: cannot pull the config: {exc}\n")
         return None
     os.environ["GW_CONFIG_GIT"] = args.config_git
