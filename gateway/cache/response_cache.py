@@ -84,8 +84,13 @@ class GatewayResponseCache:
         *,
         exact: ExactStore | None = None,
         semantic: SemanticIndex | None = None,
+        on_dependency: Callable[[str, bool], None] | None = None,
     ) -> None:
+        """`on_dependency(name, up)` hears when Valkey (`valkey`) or LanceDB (`lancedb`) stops or
+        starts answering (transitions only), e.g. `Telemetry.dependency_changed`."""
         self.settings = settings = settings or CacheSettings()
+        self._on_dependency = on_dependency
+        self._down: set[str] = set()
         self.counters = CacheCounters()
         if exact is None:
             exact = (
@@ -94,6 +99,7 @@ class GatewayResponseCache:
                 else MemoryStore(max_entries=settings.max_entries, max_bytes=settings.max_bytes)
             )
         self._exact = exact
+        self._exact_name = "valkey" if isinstance(exact, ValkeyStore) else "exact"
         self._semantic = semantic or SemanticIndex(
             settings.semantic_uri,
             Embedder(Path(settings.model_dir)),
@@ -194,10 +200,12 @@ class GatewayResponseCache:
         if not self._exact_backoff.ready():
             return None
         try:
-            return await self._exact.get(key)
+            value = await self._exact.get(key)
         except Exception as exc:  # any backend failure degrades to a miss
             self._exact_failed("lookup", exc)
             return None
+        self._answered(self._exact_name)
+        return value
 
     async def _exact_set(self, key: str, data: bytes, ttl: float) -> None:
         if not self._exact_backoff.ready():
@@ -206,17 +214,20 @@ class GatewayResponseCache:
             await self._exact.set(key, data, ttl)
         except Exception as exc:  # any backend failure makes the store a no-op
             self._exact_failed("store", exc)
+        else:
+            self._answered(self._exact_name)
 
     def _exact_failed(self, action: str, exc: Exception) -> None:
         self._exact_backoff.failed()
         self.counters.error("exact")
+        self._failed(self._exact_name)
         _log.warning("response cache %s failed (%s); serving uncached", action, type(exc).__name__)
 
     async def _semantic_call(self, fn: Callable[..., _T], *args: object) -> _T | None:
         if self._semantic_broken or not self._semantic_backoff.ready():
             return None
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._worker, fn, *args)
+            result = await asyncio.get_running_loop().run_in_executor(self._worker, fn, *args)
         except ModelUnavailable as exc:
             self._semantic_broken = True
             self.counters.error("semantic")
@@ -224,8 +235,24 @@ class GatewayResponseCache:
         except Exception as exc:  # LanceDB or model failure degrades to a miss
             self._semantic_backoff.failed()
             self.counters.error("semantic")
+            self._failed("lancedb")
             _log.warning("semantic cache failed (%s: %.200s); serving uncached", type(exc).__name__, exc)
+        else:
+            self._answered("lancedb")
+            return result
         return None
+
+    def _failed(self, dependency: str) -> None:
+        if dependency not in self._down:
+            self._down.add(dependency)
+            if self._on_dependency is not None:
+                self._on_dependency(dependency, False)
+
+    def _answered(self, dependency: str) -> None:
+        if dependency in self._down:
+            self._down.discard(dependency)
+            if self._on_dependency is not None:
+                self._on_dependency(dependency, True)
 
     def _search(self, key: str, probe: SemanticProbe, threshold: float) -> tuple[bytes, float] | None:
         vector = self._semantic.embed(probe.text)
