@@ -72,7 +72,12 @@ class Wiring:
         try:
             from gateway.cache import CacheSettings, GatewayResponseCache
 
-            return GatewayResponseCache(CacheSettings.from_env(dict(self.env)))
+            telemetry = self.base.telemetry
+            return GatewayResponseCache(
+                CacheSettings.from_env(dict(self.env)),
+                # Valkey or LanceDB going away (and back) shows on /metrics as gw_dependency_up.
+                on_dependency=telemetry.dependency_changed if telemetry is not None else None,
+            )
         except Exception as exc:  # a broken cache setup must not stop the gateway
             _LOG.warning("response cache disabled: %s", type(exc).__name__)
             return None
