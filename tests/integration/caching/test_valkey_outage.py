@@ -31,6 +31,7 @@ def test_valkey_killed_mid_test_serves_misses_then_recovers(
         assert {answer for answer, _ in during} == {"hello from cache-upstream"}
         assert len(upstream.requests) == 4  # every request was served, by the upstream
         assert gw.cache.counters.errors("exact") >= 1  # the failure is counted (and logged)
+        assert gw.samples("gw_dependency_up", dependency="valkey") == 0
     finally:
         valkey_server.start()  # same port, empty: the old entry is gone
 
@@ -41,6 +42,7 @@ def test_valkey_killed_mid_test_serves_misses_then_recovers(
         time.sleep(0.2)
     assert statuses[-1] == "HIT", statuses
     assert set(statuses[:-1]) <= {"MISS"}
+    assert gw.samples("gw_dependency_up", dependency="valkey") == 1
 
 
 def test_answer_sent_just_before_shutdown_is_still_stored(
