@@ -17,7 +17,17 @@ from compiler.pointer import join
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = load_schemas(REPO / "schemas")
-_FREE_FORM = {"override_params", "query", "headers", "deployments", "schema", "variables"}
+_FREE_FORM = {
+    "override_params",
+    "query",
+    "headers",
+    "deployments",
+    "schema",
+    "variables",
+    "request",
+    "metadata",
+    "upstreams",  # a `test` case's request body, metadata and outcome map
+}
 """Keys whose children are user data, not schema keys."""
 
 HEADER = {
