@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from compiler.specs import CacheSpec
-from gateway.errors import AuthError, GuardrailDenied, PermissionDenied
+from gateway.errors import AuthError, GatewayError, GuardrailDenied, LimitExceeded, PermissionDenied
 from gateway.ports import (
     CacheRequest,
     CheckContext,
@@ -46,6 +46,7 @@ __all__ = [
     "guard_output",
     "limit_context",
     "record_usage",
+    "report_refusal",
 ]
 
 _LOG = logging.getLogger("gw.request")
@@ -145,6 +146,17 @@ def _report(ctx: RequestContext, phase: str, hooks: list[dict[str, Any]]) -> Non
         if verdict == "pass" and not hook.get("verdict", True):
             verdict = "flag"
         ctx.telemetry.guardrail_checked(str(hook.get("id", "")), phase, verdict)
+
+
+def report_refusal(ctx: RequestContext, exc: GatewayError) -> None:
+    """Tell the request's telemetry that a rate limit or budget refused it (log, metric, console)."""
+    if ctx.telemetry is None or not isinstance(exc, LimitExceeded):
+        return
+    if exc.code == "budget_exceeded":
+        ctx.telemetry.budget_checked("deny", None)
+        ctx.telemetry.limited("budget")
+    elif exc.code == "rate_limit_exceeded":
+        ctx.telemetry.limited("tokens" if "tokens per" in exc.message else "requests")
 
 
 def _hooks(ctx: RequestContext) -> dict[str, Any]:  # Any: Portkey's hook_results shape
