@@ -15,7 +15,14 @@ from gateway.runtime.attempts import LeafRunner
 from gateway.runtime.context import RequestContext
 from gateway.runtime.linked import LinkedRoute, RuntimeGateway
 from gateway.runtime.outcomes import CircuitOpen, LeafResult, StreamStart
-from gateway.runtime.stages import Components, authenticate, guard_input, limit_context, record_usage
+from gateway.runtime.stages import (
+    Components,
+    authenticate,
+    guard_input,
+    limit_context,
+    record_usage,
+    report_refusal,
+)
 
 __all__ = ["Executor"]
 
@@ -70,6 +77,7 @@ class Executor:
             body = await guard_input(self.components, route.input_guardrails, body, ctx)
             result = await self._walk(gw, route, route.spec.root, ctx, body)
         except GatewayError as exc:
+            report_refusal(ctx, exc)
             record_usage(self.components, ctx, exc.status)
             raise
         except BaseException:  # a bug or a client that went away: still close the request once
