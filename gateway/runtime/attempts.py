@@ -180,6 +180,9 @@ class LeafRunner:
         limit_ctx = limit_context(ctx, body)
         reservation = await limiter.reserve(limit_ctx)
         ctx.budget_remaining_usd = reservation.remaining_usd
+        if ctx.telemetry is not None and reservation.holds:
+            decision = "alert" if reservation.alerts else "allow"
+            ctx.telemetry.budget_checked(decision, reservation.remaining_usd)
         return limit_ctx, reservation
 
     async def _settle(
