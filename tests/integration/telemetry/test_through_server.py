@@ -3,6 +3,8 @@ samples on `/metrics` and the exported spans (in-memory exporter); fallback, str
 
 from __future__ import annotations
 
+import openai
+import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from tests.fakes.openai_upstream import FakeOpenAI, Reply
@@ -35,6 +37,8 @@ def test_fallback_with_two_attempts_in_log_metrics_and_spans(
     assert line["cost_usd"] > 0
     assert line["guardrails"] == [{"id": "polite", "phase": "input", "verdict": "pass"}]
     assert line["otel_trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+    assert line["budget"]["decision"] == "allow"
+    assert 0 < line["budget"]["remaining_usd"] <= 1000  # what is left after holding this request's maximum
 
     assert observed.metric("gw_requests_total", route="chat", provider="b", status="200") == 1
     assert observed.metric("gw_upstream_attempts_total", provider="a", status="503") == 1
@@ -125,3 +129,18 @@ def test_secret_provider_key_never_appears_in_logs_or_spans(
     assert "sk-test-not-a-real-key" not in observed.stream.getvalue()
     for span in observed.spans():
         assert "sk-test-not-a-real-key" not in str(dict(span.attributes or {}))
+
+
+def test_rate_limit_refusal_is_logged_and_counted(
+    observed: Observed, upstreams: dict[str, FakeOpenAI]
+) -> None:
+    del upstreams
+    tiny = observed.server.client("tiny")
+    tiny.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    with pytest.raises(openai.RateLimitError):
+        tiny.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    first, refused = observed.requests()
+    assert (first["status"], refused["status"]) == (200, 429)
+    assert refused["attempts"] == []
+    assert observed.metric("gw_rate_limit_rejections_total", route="tiny", limit="requests") == 1
+    assert observed.metric("gw_requests_total", route="tiny", status="429") == 1

@@ -51,6 +51,16 @@ period: monthly
 limit_usd: 1000
 action: deny
 ---
+kind: budget
+id: tiny_rate
+scope: {kind: route, value: tiny}
+requests_per_minute: 1
+---
+kind: route
+id: tiny
+description: One request a minute.
+provider: c
+---
 kind: guardrail
 id: polite
 description: Flag abusive requests.
