@@ -1,8 +1,9 @@
 """Prompt rendering cost: variables checked and every message rendered in the sandbox, per call.
 
 The typical prompt is the shipped example (`configs/prompts/support_reply.yaml`): three messages, a
-conditional, a loop over a list variable and four variables (two with defaults, one with an enum). Measured through `PromptBook.render` — exactly what `/v1/prompts/{id}/render` and
-`/completions` call — after a warm-up (templates compile once per config version, not per request).
+conditional, a loop over a list variable and four variables (two with defaults, one with an enum).
+Measured through `PromptBook.render` — exactly what `/v1/prompts/{id}/render` and `/completions`
+call — after a warm-up (templates compile once per config version, not per request).
 
     python bench/prompts.py            # median and p99 per render, target < 0.1 ms
     python bench/prompts.py --json
@@ -72,7 +73,8 @@ def main() -> None:
     verdict = "meets" if summary["median_ms"] < TARGET_MS else "misses"
     print(
         f"prompt render ({summary['messages']} messages, {summary['chars']} chars): "
-        f"median {summary['median_ms']:.4f} ms, p99 {summary['p99_ms']:.4f} ms, min {summary['min_ms']:.4f} ms "
+        f"median {summary['median_ms']:.4f} ms, p99 {summary['p99_ms']:.4f} ms, "
+        f"min {summary['min_ms']:.4f} ms "
         f"over {summary['renders']} renders — {verdict} the {TARGET_MS} ms target"
     )
 
