@@ -27,6 +27,15 @@ id: support
 provider: up
 input_guardrails: [no_apple]
 cache: {mode: simple, max_age: 60}
+---
+kind: route
+id: limited
+provider: up
+---
+kind: budget
+id: limited_rate
+scope: {kind: route, value: limited}
+requests_per_minute: 1
 """
 
 PROMPTS = """\
@@ -62,6 +71,14 @@ variables:
 messages:
   - role: user
     content: "{{ probe[probe.key] }}"
+---
+kind: prompt
+id: limited_hello
+version: v1
+route: limited
+messages:
+  - role: user
+    content: hello
 """
 
 TONE = "You answer support questions. Be brief and kind.\n"

@@ -135,3 +135,12 @@ def test_input_guardrails_of_the_route_apply_to_the_rendered_prompt(
     )
     assert error.status_code == 446
     assert upstream.requests == []
+
+
+def test_budgets_of_the_route_apply_to_prompt_completions(
+    client: openai.OpenAI, upstream: FakeOpenAI
+) -> None:
+    assert _post(client, "/prompts/limited_hello/completions", {}).status_code == 200
+    error = _error(client, "/prompts/limited_hello/completions", {})
+    assert error.status_code == 429 and "retry-after" in error.response.headers
+    assert len(upstream.requests) == 1
