@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openai
 import pytest
 
 from tests.fakes.openai_upstream import FakeOpenAI, Reply
@@ -40,6 +41,10 @@ def _traffic(server: GatewayServer, upstreams: dict[str, FakeOpenAI]) -> None:
     for question in ("what is gw?", "what is gw?", "what is gw?", "and a cache?"):
         solo.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": question}])
     list(solo.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    tiny = server.client("tiny")
+    tiny.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    with pytest.raises(openai.RateLimitError):  # one request a minute: the second is refused
+        tiny.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
 
 
 def test_console_signs_in_shows_routes_and_charts_and_saves_a_screenshot(
