@@ -38,9 +38,12 @@ def start_gateway(upstream: FakeOpenAI, tmp_path: Path, model_dir: Path) -> Iter
     started: list[CacheGateway] = []
 
     def start(
-        routes: dict[str, str | None], env: dict[str, str] | None = None, policy: str = ""
+        routes: dict[str, str | None],
+        env: dict[str, str] | None = None,
+        policy: str = "",
+        manifests: str = "",
     ) -> CacheGateway:
-        config = write_config(tmp_path / f"config{len(started)}", upstream.url, routes, policy)
+        config = write_config(tmp_path / f"config{len(started)}", upstream.url, routes, policy, manifests)
         base = {"GW_SEMANTIC_CACHE_URI": str(tmp_path / "lance"), "GW_MODEL_DIR": str(model_dir)}
         gw = CacheGateway(config, {**base, **(env or {})}).start()
         started.append(gw)

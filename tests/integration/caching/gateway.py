@@ -35,9 +35,11 @@ _PRICING = (
 _ROUTE = "kind: route\nid: {id}\nprovider: up\n"
 
 
-def write_config(directory: Path, upstream_url: str, routes: dict[str, str | None], policy: str = "") -> Path:
+def write_config(
+    directory: Path, upstream_url: str, routes: dict[str, str | None], policy: str = "", manifests: str = ""
+) -> Path:
     """Write manifests: provider `up` (priced gpt-4o-mini) and one route per entry; an entry's value
-    is the route's `cache:` flow mapping (None: no cache)."""
+    is the route's `cache:` flow mapping (None: no cache); `manifests` adds any other documents."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "providers.yaml").write_text(_PROVIDER.format(url=upstream_url))
     (directory / "pricing.yaml").write_text(_PRICING)
@@ -46,6 +48,8 @@ def write_config(directory: Path, upstream_url: str, routes: dict[str, str | Non
         for route_id, cache in routes.items()
     ]
     (directory / "routes.yaml").write_text("---\n".join(docs))
+    if manifests:
+        (directory / "extra.yaml").write_text(manifests)
     if policy:
         (directory / "policy.yaml").write_text(f"kind: policy\nid: default\n{policy}")
     return directory

@@ -186,3 +186,32 @@ def test_portkey_header_config_with_a_cache_is_served_from_it(
     assert gw.ask(client, question)[1][STATUS] == "MISS"
     assert gw.ask(client, question)[1][STATUS] == "HIT"
     assert len(upstream.requests) == 1
+
+
+GUARDED = """kind: guardrail
+id: no_email
+applies_to: [output]
+action: redact
+checks:
+  - type: pii
+    parameters: {kinds: [email]}
+---
+kind: route
+id: guarded
+provider: up
+output_guardrails: [no_email]
+cache: {mode: simple, max_age: 600}
+"""
+
+
+def test_redacted_answer_is_what_the_cache_keeps(start_gateway: StartFn, upstream: FakeOpenAI) -> None:
+    gw = start_gateway({}, manifests=GUARDED)
+    upstream.default = Reply(text="Write to jane.doe@example.com for access.")
+    client, question = gw.client("guarded"), _question()
+    first, _ = gw.ask(client, question)
+    again, headers = gw.ask(client, question)
+    streamed, stream_headers = gw.ask_streaming(client, question)
+    assert "jane.doe@example.com" not in first
+    assert (again, headers[STATUS]) == (first, "HIT")
+    assert (streamed, stream_headers[STATUS]) == (first, "HIT")
+    assert len(upstream.requests) == 1
