@@ -70,13 +70,15 @@ class Telemetry:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, redactor: Redactor | None = None) -> Telemetry:
-        """Metrics, logs and the console feed on, tracing as the `OTEL_*` variables say (off by default).
+        """Metrics and logs on, tracing as the `OTEL_*` variables say (off by default).
 
-        `GW_METRICS=0` turns Prometheus metrics off (e.g. to measure their cost).
+        `GW_METRICS=0` turns Prometheus metrics off (e.g. to measure their cost). The console feed is
+        kept only when `GW_ADMIN_TOKEN` is set: without it nobody can open `/ui`.
         """
         metrics = None if environ.get("GW_METRICS", "1") == "0" else Metrics()
         tracing = Tracing.from_env(environ)
-        return cls(metrics=metrics, tracing=tracing, redactor=redactor, console=ConsoleFeed())
+        console = ConsoleFeed() if environ.get("GW_ADMIN_TOKEN") else None
+        return cls(metrics=metrics, tracing=tracing, redactor=redactor, console=console)
 
     def bind(self, gateway: CompiledGateway) -> None:
         """Adopt a newly active compiled gateway: metric label sets, prompt-logging policy, hash."""

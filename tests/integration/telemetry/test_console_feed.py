@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.telemetry import Telemetry
 from gateway.telemetry.console import FOLD_BATCH, RECENT, ConsoleFeed
 from gateway.telemetry.series import MAX_KEYS, MINUTES
 
@@ -90,3 +91,9 @@ def test_late_request_of_an_earlier_minute_lands_in_its_own_bucket() -> None:
     feed.record(Done(finished_at=T0 + 61))
     window = feed.window(4, now=T0 + 180)
     assert [m.requests for m in window] == [1, 1, 0, 1]
+
+
+def test_the_feed_exists_only_when_the_console_can_be_opened() -> None:
+    assert Telemetry.from_env({}).console is None
+    assert isinstance(Telemetry.from_env({"GW_ADMIN_TOKEN": "t"}).console, ConsoleFeed)
+    assert Telemetry.from_env({"GW_METRICS": "0"}).metrics is None
