@@ -12,9 +12,10 @@ and Markdown.
     python bench/overhead.py --server granian     # compare ASGI servers
     python bench/overhead.py --telemetry both     # logs + metrics + tracing off, then on: the cost
 
-`--telemetry on` runs gw with JSON request logs (info), Prometheus metrics and OpenTelemetry tracing
-exported over OTLP/HTTP (to the fake upstream, which answers 404: spans are still built, batched,
-encoded and sent); `off` sets `GW_LOG_LEVEL=warning GW_METRICS=0 OTEL_SDK_DISABLED=true`; `both`
+`--telemetry on` runs gw with JSON request logs (info), Prometheus metrics, the console feed and
+OpenTelemetry tracing exported over OTLP/HTTP (to the fake upstream, which answers 404: spans are
+still built, batched, encoded and sent); `off` sets `GW_LOG_LEVEL=warning GW_METRICS=0
+OTEL_SDK_DISABLED=true` and no admin token (no console feed); `both`
 runs off then on against the same upstream and adds a comparison table.
 """
 
@@ -173,11 +174,17 @@ def measure(args: argparse.Namespace, gw_port: int, up_port: int, gw_pid: int) -
 def telemetry_env(mode: str, up_port: int) -> dict[str, str]:
     """Environment for gw with telemetry `on` or `off` (`default`: leave the environment alone)."""
     if mode == "off":
-        return {"GW_LOG_LEVEL": "warning", "GW_METRICS": "0", "OTEL_SDK_DISABLED": "true"}
+        return {
+            "GW_LOG_LEVEL": "warning",
+            "GW_METRICS": "0",
+            "OTEL_SDK_DISABLED": "true",
+            "GW_ADMIN_TOKEN": "",
+        }
     if mode == "on":
         return {
             "GW_LOG_LEVEL": "info",
             "GW_METRICS": "1",
+            "GW_ADMIN_TOKEN": "bench-console",  # keeps the console feed, as a server with /ui on does
             "OTEL_SDK_DISABLED": "false",
             "OTEL_TRACES_EXPORTER": "otlp",
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{up_port}/v1/traces",
