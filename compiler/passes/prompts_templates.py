@@ -146,6 +146,10 @@ def _unsafe(ast: nodes.Template, filters: Mapping[str, object]) -> Iterator[tupl
                 yield node, key, f"item `{key}` is private: templates cannot reach it"
         elif isinstance(node, nodes.Filter) and node.name not in filters:
             yield node, node.name, f"filter `{node.name}` is not available in prompts"
+        elif isinstance(node, nodes.Filter):
+            for arg in (*node.args, *(k.value for k in node.kwargs)):
+                if isinstance(arg, nodes.Const) and isinstance(arg.value, str) and arg.value.startswith("_"):
+                    yield node, arg.value, f"filter argument `{arg.value}` names a private attribute"
 
 
 def _bound(ast: nodes.Template) -> set[str]:
@@ -176,10 +180,18 @@ class _Walk:
             self.facts.diags.append(origin.diag("GW-E0701", exc.lineno or 1, 0, msg, hint))
             self.facts.complete = False
             return
-        for node, word, msg in _unsafe(ast, env.filters):
+        unsafe = list(_unsafe(ast, env.filters))
+        for node, word, msg in unsafe:
             col = _column(text, node.lineno, word, name=isinstance(node, nodes.Name))
             self.facts.diags.append(origin.diag("GW-E0705", node.lineno, col, msg))
-        names = meta.find_undeclared_variables(ast) - {"self"}
+        try:
+            names = meta.find_undeclared_variables(ast) - {"self"}
+        except TemplateSyntaxError as exc:  # jinja2's code generator refuses an unknown filter or test
+            if not unsafe:
+                msg = f"template does not compile: {(exc.message or 'invalid').lower().rstrip('.')}"
+                self.facts.diags.append(origin.diag("GW-E0701", exc.lineno or 1, 0, msg))
+            self.facts.complete = False
+            return
         self.facts.used |= names
         for name in sorted(names - scope):
             node = next(n for n in ast.find_all(nodes.Name) if n.name == name)

@@ -60,3 +60,24 @@ def test_a_prompt_with_a_private_reach_does_not_compile() -> None:
     result = compile_sources({"base.yaml": BASE, "prompt.yaml": manifest})
     assert result.gateway is None
     assert {d.code for d in result.diagnostics} == {"GW-E0705"}
+
+
+def test_filters_cannot_name_private_attributes_or_be_outside_the_offered_set() -> None:
+    manifest = prompt(
+        '  - role: user\n    content: "{{ text | format(1) }}'
+        "{{ [text] | map(attribute='__class__') | list }}\"\n"
+    )
+    result = compile_sources({"base.yaml": BASE, "prompt.yaml": manifest})
+    messages = sorted(d.message for d in result.diagnostics)
+    assert messages == [
+        "filter `format` is not available in prompts",
+        "filter argument `__class__` names a private attribute",
+    ]
+
+
+def test_an_unknown_test_is_a_compile_error_not_a_crash() -> None:
+    manifest = prompt('  - role: user\n    content: "{{ text is shiny }}"\n')
+    result = compile_sources({"base.yaml": BASE, "prompt.yaml": manifest})
+    assert [(d.code, d.message) for d in result.diagnostics] == [
+        ("GW-E0701", "template does not compile: no test named 'shiny'")
+    ]
