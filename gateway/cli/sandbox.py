@@ -167,6 +167,7 @@ class Sandbox:
         route = self.gateway.routes[route_id]
         status, error_code, error, content = 200, None, None, None
         try:
+            ctx.stream = _checked(endpoint, body)  # the HTTP layer's own body checks (400 naming the field)
             result = await self.executor.run(self.gateway, route, ctx, dict(body))
         except GatewayError as exc:
             status, error_code, error = exc.status, exc.code, exc.message
@@ -213,6 +214,18 @@ class Sandbox:
         if self.guardrails is not None:
             await self.guardrails.inner.aclose()  # type: ignore[attr-defined]
         self._tmp.cleanup()
+
+
+def _checked(endpoint: Endpoint, body: dict[str, Any]) -> bool:  # Any: OpenAI request JSON
+    """Check the body as `gw serve` does before routing; return whether it asks for a stream."""
+    from gateway.http.body import check_chat, check_completion, check_embedding
+
+    if endpoint == "chat":
+        return check_chat(body)
+    if endpoint == "completions":
+        return check_completion(body)
+    check_embedding(body)
+    return False
 
 
 async def _drain(result: StreamStart) -> None:
