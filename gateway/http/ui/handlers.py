@@ -19,7 +19,7 @@ from litestar.datastructures import Cookie
 from litestar.handlers import BaseRouteHandler
 from litestar.response import Redirect
 
-from gateway.errors import NotFound, PayloadTooLarge
+from gateway.errors import NotFound, PayloadTooLarge, RequestError
 from gateway.http.ui.auth import COOKIE, SESSION_S, issue_session, same_origin, valid_session
 from gateway.http.ui.view import WINDOW_MINUTES, breaker_rows, charts, recent_rows, route_trees, totals
 from gateway.storage.reports import usage_report
@@ -68,7 +68,10 @@ async def _form(request: AnyRequest) -> dict[str, str]:
         body += chunk
         if len(body) > _FORM_LIMIT:
             raise PayloadTooLarge(f"the sign-in form is limited to {_FORM_LIMIT} bytes")
-    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=8)
+    try:
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=8)
+    except ValueError:
+        raise RequestError("the sign-in form has too many fields: send only `token`", param="token") from None
     return {name: values[0] for name, values in fields.items() if values}
 
 

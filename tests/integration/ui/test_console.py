@@ -166,3 +166,18 @@ def test_page_shows_a_refused_reload_with_its_diagnostics(
         page = client.get("/ui").text
     assert "refused" in page
     assert "configs/routes.yaml:3:7: error[GW-E0301]: unknown provider `x`" in page
+
+
+@pytest.mark.parametrize(
+    ("form", "status"), [("&".join(f"f{i}=x" for i in range(20)), 400), ("token=" + "x" * 5000, 413)]
+)
+def test_malformed_sign_in_forms_are_4xx_naming_the_problem(
+    console_server: GatewayServer, form: str, status: int
+) -> None:
+    answer = httpx.post(
+        console_server.base + "/ui/login",
+        content=form,
+        headers={"origin": console_server.base, "content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == status
+    assert answer.json()["error"]["message"]
