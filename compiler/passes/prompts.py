@@ -48,8 +48,12 @@ def _variable(
         return None, [doc.diag("GW-E0706", pointer, msg)]
     body = {k: v for k, v in schema.items() if k != "default"}
     default = None
+    try:  # a `$ref` that resolves nowhere only fails when a value is checked
+        errors = list(jsonschema.Draft202012Validator(body).iter_errors(schema.get("default")))
+    except Exception:  # jsonschema raises its referencing errors, not SchemaError
+        msg = f"variable `{name}` has a JSON Schema that cannot be used (a `$ref` resolves nowhere)"
+        return None, [doc.diag("GW-E0706", pointer, msg, hint="inline the schema: only local refs work")]
     if "default" in schema:
-        errors = list(jsonschema.Draft202012Validator(body).iter_errors(schema["default"]))
         if errors:
             msg = f"the default of `{name}` does not match its schema (`{errors[0].validator}`)"
             return None, [doc.diag("GW-E0706", join(pointer, "default"), msg)]

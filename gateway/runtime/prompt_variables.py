@@ -85,9 +85,12 @@ def _validator(schema: dict[str, Any]) -> Validator:  # Any: JSON Schema
     checker = jsonschema.Draft202012Validator(schema)
 
     def validate(value: Any) -> str | None:  # Any: a JSON value
-        if checker.is_valid(value):
-            return None
-        error = jsonschema.exceptions.best_match(checker.iter_errors(value))
+        try:
+            if checker.is_valid(value):
+                return None
+            error = jsonschema.exceptions.best_match(checker.iter_errors(value))
+        except Exception:  # an unresolvable `$ref` on a branch the compiler's probe did not take
+            return "schema"
         return None if error is None else str(error.validator)
 
     return validate

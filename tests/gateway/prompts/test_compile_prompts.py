@@ -81,3 +81,11 @@ def test_an_unknown_test_is_a_compile_error_not_a_crash() -> None:
     assert [(d.code, d.message) for d in result.diagnostics] == [
         ("GW-E0701", "template does not compile: no test named 'shiny'")
     ]
+
+
+def test_a_variable_schema_whose_ref_resolves_nowhere_is_refused() -> None:
+    manifest = prompt(
+        '  - role: user\n    content: "{{ text }}"\n', '  text: {$ref: "http://127.0.0.1:9/s"}\n'
+    )
+    result = compile_sources({"base.yaml": BASE, "prompt.yaml": manifest})
+    assert [d.code for d in result.diagnostics] == ["GW-E0706"]
