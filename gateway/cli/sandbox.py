@@ -18,8 +18,12 @@ from typing import Any
 
 from compiler.cases import OutcomeSpec
 from compiler.specs import CompiledGateway
+from gateway.cache import CacheSettings, GatewayResponseCache
 from gateway.cli.recorders import GuardrailStep, RecordingGuardrails, RecordingLimiter
 from gateway.errors import AllTargetsFailed, GatewayError
+from gateway.guardrails import GuardrailEngine
+from gateway.http.body import check_chat, check_completion, check_embedding
+from gateway.limits import MemoryStore, link_limiter
 from gateway.ports import LimitContext, Reservation
 from gateway.providers.simulated import Script, ScriptedCall, SimulatedAdapter
 from gateway.providers.transport import TransportPool
@@ -115,18 +119,12 @@ class Sandbox:
     def _components(self, root: Path | None) -> tuple[RecordingGuardrails | None, RecordingLimiter | None]:
         guardrails = limiter = None
         if self.compiled.guardrails:
-            from gateway.guardrails import GuardrailEngine
-
             guardrails = RecordingGuardrails(GuardrailEngine.from_compiled(self.compiled, config_root=root))
         if self.compiled.budgets:
-            from gateway.limits import MemoryStore, link_limiter
-
             limiter = RecordingLimiter(link_limiter(self.compiled, MemoryStore()))
         return guardrails, limiter
 
     def _cache(self) -> Any:  # Any: gateway.cache.GatewayResponseCache (the ResponseCache port)
-        from gateway.cache import CacheSettings, GatewayResponseCache
-
         return GatewayResponseCache(CacheSettings(semantic_uri=str(Path(self._tmp.name) / "semantic")))
 
     def _current_path(self) -> str:
@@ -218,8 +216,6 @@ class Sandbox:
 
 def _checked(endpoint: Endpoint, body: dict[str, Any]) -> bool:  # Any: OpenAI request JSON
     """Check the body as `gw serve` does before routing; return whether it asks for a stream."""
-    from gateway.http.body import check_chat, check_completion, check_embedding
-
     if endpoint == "chat":
         return check_chat(body)
     if endpoint == "completions":
