@@ -164,4 +164,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="simulated upstream answers by target path, name or provider: 429, 503/200, timeout",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of loadbalance draws (default 0)")
+    parser.add_argument("--endpoint", choices=("chat", "completions", "embeddings"), default="chat")
     parser.set_defaults(handler=run_explain)

@@ -88,7 +88,15 @@ def run_request(args: argparse.Namespace, compiled: CompiledGateway, route: Rout
         return EXIT_USAGE_ERR
     logging.getLogger("gw").setLevel(logging.ERROR)  # pricing warnings are not part of the explanation
     text = asyncio.run(
-        explain_request(compiled, route.id, body, metadata=metadata, outcomes=outcomes, seed=args.seed)
+        explain_request(
+            compiled,
+            route.id,
+            body,
+            metadata=metadata,
+            outcomes=outcomes,
+            seed=args.seed,
+            endpoint=args.endpoint,
+        )
     )
     sys.stdout.write(text + "\n")
     return EXIT_OK

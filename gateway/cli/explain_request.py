@@ -17,6 +17,7 @@ from compiler.diff.routes import describe_query
 from compiler.specs import CompiledGateway, LeafSpec, NodeSpec, RouteSpec, StrategySpec
 from gateway.cli.sandbox import Sandbox, Trial
 from gateway.limits import CostCalculator, LimiterConfig, estimate_prompt_tokens
+from gateway.runtime.context import Endpoint
 from gateway.runtime.linked import LinkedRoute
 
 __all__ = ["explain_request", "narrate"]
@@ -177,13 +178,14 @@ async def explain_request(
     metadata: Mapping[str, str],
     outcomes: Mapping[str, Sequence[OutcomeSpec]],
     seed: int = 0,
+    endpoint: Endpoint = "chat",
 ) -> str:  # Any: OpenAI request JSON
     """Run the request in a sandbox and narrate its decision path."""
     route = next(r for r in compiled.routes if r.id == route_id)
     sandbox = Sandbox(compiled, outcomes=outcomes, seed=seed)
     try:
-        trial = await sandbox.send(route_id, body, metadata=metadata)
-        facts = {"metadata": dict(metadata), "params": body, "url": {"pathname": _PATHNAMES["chat"]}}
+        trial = await sandbox.send(route_id, body, metadata=metadata, endpoint=endpoint)
+        facts = {"metadata": dict(metadata), "params": body, "url": {"pathname": _PATHNAMES[endpoint]}}
         return narrate(sandbox, route, trial, facts, body)
     finally:
         await sandbox.aclose()

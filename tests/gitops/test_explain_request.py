@@ -117,3 +117,13 @@ def test_request_must_be_a_json_object(tmp_path: Path, capsys: pytest.CaptureFix
     (tmp_path / "bad.json").write_text("{nope")
     assert main(["explain", "chat", str(CONFIGS), "--request", str(tmp_path / "bad.json")]) == 2
     assert "is not valid JSON" in capsys.readouterr().err
+
+
+def test_embeddings_endpoint_and_body_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = {"input": ["a", "b"]}
+    code, out, _ = _explain(tmp_path, capsys, "embeddings", "--endpoint", "embeddings", body=body)
+    assert code == 0
+    assert "call: model text-embedding-3-small" in out
+    _, out, _ = _explain(tmp_path, capsys, "embeddings", body=body)  # as a chat request: no messages
+    assert "result: 400\n   missing_required_parameter: `messages` is required" in out
+    assert "call:" not in out
