@@ -126,4 +126,4 @@ def test_embeddings_endpoint_and_body_checks(tmp_path: Path, capsys: pytest.Capt
     assert "call: model text-embedding-3-small" in out
     _, out, _ = _explain(tmp_path, capsys, "embeddings", body=body)  # as a chat request: no messages
     assert "result: 400\n   missing_required_parameter: `messages` is required" in out
-    assert "call:" not in out
+    assert "     call:" not in out
