@@ -53,11 +53,19 @@ def _keys(database: str) -> dict[str, tuple[str, str]]:
     return asyncio.run(_create_keys(database, tags))
 
 
+@pytest.fixture(params=["memory", "valkey"])
+def backend(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Exact entries in-process (`memory`) or in a real Valkey (`valkey`)."""
+    if request.param == "valkey":
+        return {"GW_VALKEY_URL": request.getfixturevalue("valkey_server").url}
+    return {}
+
+
 def test_two_keys_asking_the_same_question_never_share_an_answer(
-    start_gateway: StartFn, database: str, tmp_path: Path, upstream: FakeOpenAI
+    start_gateway: StartFn, database: str, tmp_path: Path, upstream: FakeOpenAI, backend: dict[str, str]
 ) -> None:
     keys = _keys(database)
-    gw = start_gateway(ROUTES, _storage_env(database, tmp_path))
+    gw = start_gateway(ROUTES, {**_storage_env(database, tmp_path), **backend})
     a, b = gw.client("exact", keys["a"][1]), gw.client("exact", keys["b"][1])
     question = f"What is our internal roadmap? {uuid.uuid4().hex}"
     assert gw.ask(a, question)[1][STATUS] == "MISS"
@@ -74,10 +82,11 @@ def test_two_keys_asking_the_same_question_never_share_an_answer(
 
 
 def test_key_tag_policy_shares_entries_within_a_tag_only(
-    start_gateway: StartFn, database: str, tmp_path: Path, upstream: FakeOpenAI
+    start_gateway: StartFn, database: str, tmp_path: Path, upstream: FakeOpenAI, backend: dict[str, str]
 ) -> None:
     keys = _keys(database)
-    gw = start_gateway(ROUTES, _storage_env(database, tmp_path), policy="cache_partition: key_tag\n")
+    env = {**_storage_env(database, tmp_path), **backend}
+    gw = start_gateway(ROUTES, env, policy="cache_partition: key_tag\n")
     question = f"What is the team's on-call rota? {uuid.uuid4().hex}"
     statuses = {
         name: gw.ask(gw.client("exact", keys[name][1]), question)[1][STATUS] for name in ("a", "b", "c", "d")
