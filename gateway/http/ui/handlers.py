@@ -6,6 +6,7 @@ Disabled (404) when `GW_ADMIN_TOKEN` is unset. Every page is sent with a strict 
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
@@ -23,6 +24,7 @@ from gateway.errors import NotFound, PayloadTooLarge, RequestError
 from gateway.http.ui.auth import COOKIE, SESSION_S, issue_session, same_origin, valid_session
 from gateway.http.ui.view import WINDOW_MINUTES, breaker_rows, charts, recent_rows, route_trees, totals
 from gateway.storage.reports import usage_report
+from gateway.telemetry import ReloadRecord
 
 if TYPE_CHECKING:
     from gateway.http.routes import HttpServices
@@ -32,6 +34,7 @@ __all__ = ["REFRESH_S", "ui_handlers"]
 REFRESH_S = 15
 """The console page reloads itself this often."""
 _FORM_LIMIT = 4096
+_LEDGER_TIMEOUT_S = 2.0
 _HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -89,9 +92,10 @@ async def _ledger_spend(services: HttpServices) -> dict[str, list[tuple[str, flo
     since = datetime.now(UTC) - timedelta(minutes=WINDOW_MINUTES)
     out: dict[str, list[tuple[str, float]]] = {}
     try:
-        for dim in ("key", "route", "model"):
-            report = await usage_report(storage.engine, group_by=dim, since=since)
-            out[dim] = [(g.group or "(none)", g.cost_usd) for g in report.groups if g.cost_usd][:10]
+        async with asyncio.timeout(_LEDGER_TIMEOUT_S):
+            for dim in ("key", "route", "model"):
+                report = await usage_report(storage.engine, group_by=dim, since=since)
+                out[dim] = [(g.group or "(none)", g.cost_usd) for g in report.groups if g.cost_usd][:10]
     except Exception:  # the console still renders, with telemetry's numbers, when the database is down
         _LOG.warning("console: usage ledger unavailable", exc_info=True)
         return None
@@ -118,14 +122,14 @@ def _context(services: HttpServices) -> dict[str, Any]:  # Any: template values
         "now": time.strftime("%H:%M:%S", time.gmtime()),
         "routes": route_trees(serving.gateway.compiled),
         "breakers": breaker_rows(serving.gateway.breakers.snapshot()),
-        "charts": charts(minutes) if minutes else charts([]),
+        "charts": charts(minutes),
         "totals": totals(minutes),
         "recent": recent_rows(feed) if feed is not None else [],
         "spend_source": "from this worker's telemetry",
     }
 
 
-def _reload(record: Any) -> dict[str, Any]:  # Any: a ReloadRecord rendered as template values
+def _reload(record: ReloadRecord) -> dict[str, Any]:  # Any: template values
     return {"ok": record.ok, "old_hash": record.old_hash, "new_hash": record.new_hash,
             "diagnostics": list(record.diagnostics)}  # fmt: skip
 
