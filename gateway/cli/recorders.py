@@ -21,10 +21,11 @@ from gateway.ports import (
     Limiter,
     Reservation,
     StreamFilter,
+    StreamStep,
 )
 from gateway.usage import Usage
 
-__all__ = ["GuardrailStep", "RecordingGuardrails", "RecordingLimiter"]
+__all__ = ["GuardrailStep", "RecordingFilter", "RecordingGuardrails", "RecordingLimiter"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,32 @@ def _verdict(outcome: GuardrailOutcome) -> str:
     if outcome.verdict == "pass" and (outcome.redacted or outcome.body is not None):
         return "redact"
     return outcome.verdict
+
+
+@dataclass
+class RecordingFilter:
+    """A stream filter that writes its final verdict into the step recorded when it was created."""
+
+    inner: StreamFilter
+    steps: list[GuardrailStep]
+    index: int
+
+    def _record(self, verdict: str) -> None:
+        step = self.steps[self.index]
+        self.steps[self.index] = GuardrailStep(step.phase, step.ids, verdict, step.redacted)
+
+    def feed(self, chunk: dict[str, Any]) -> StreamStep:  # Any: OpenAI chunk JSON
+        """Feed the real filter; a deny is recorded."""
+        step = self.inner.feed(chunk)
+        if step.deny is not None:
+            self._record("deny")
+        return step
+
+    def finish(self) -> tuple[StreamStep, GuardrailOutcome]:
+        """Finish the real filter and record its verdict."""
+        step, outcome = self.inner.finish()
+        self._record("deny" if step.deny is not None else _verdict(outcome))
+        return step, outcome
 
 
 @dataclass
@@ -74,8 +101,11 @@ class RecordingGuardrails:
         self, guardrail_ids: tuple[str, ...], request: dict[str, Any], ctx: CheckContext
     ) -> StreamFilter | None:  # Any: OpenAI request JSON
         """The engine's stream filter (stream verdicts are not recorded)."""
+        inner = self.inner.stream_filter(guardrail_ids, request, ctx)
+        if inner is None:
+            return None
         self.steps.append(GuardrailStep("output-stream", guardrail_ids, "pass"))
-        return self.inner.stream_filter(guardrail_ids, request, ctx)
+        return RecordingFilter(inner, self.steps, len(self.steps) - 1)
 
     def extended(self, guardrails: tuple[GuardrailSpec, ...]) -> RecordingGuardrails:
         """The engine extended with a header config's guardrails, recording into the same steps."""

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from compiler.cases import OutcomeSpec
 from compiler.specs import CompiledGateway
 from gateway.cache import CacheSettings, GatewayResponseCache
 from gateway.cli.recorders import GuardrailStep, RecordingGuardrails, RecordingLimiter
-from gateway.errors import AllTargetsFailed, GatewayError
+from gateway.errors import AllTargetsFailed, GatewayError, GuardrailDenied, StreamBroken
 from gateway.guardrails import GuardrailEngine
 from gateway.http.body import check_chat, check_completion, check_embedding
 from gateway.limits import MemoryStore, link_limiter
@@ -32,8 +34,12 @@ from gateway.runtime.context import Endpoint
 from gateway.runtime.linked import LinkedProvider, link_route
 from gateway.runtime.outcomes import StreamStart
 from gateway.runtime.ssrf import HostGuard
+from gateway.runtime.streaming import DONE, sse_events
 
 __all__ = ["Sandbox", "Trial"]
+
+_STREAM_ERRORS = {GuardrailDenied.type: GuardrailDenied.status, StreamBroken.type: StreamBroken.status}
+"""Status of a stream that ended with an error event, by the event's error type."""
 
 
 @dataclass
@@ -151,8 +157,6 @@ class Sandbox:
         endpoint: Endpoint = "chat",
     ) -> Trial:  # Any: OpenAI request JSON
         """Send one request to a route (as `x-portkey-config: <route id>`) and report what happened."""
-        import msgspec
-
         self._reset_records()
         raw = {k.lower(): v for k, v in (headers or {}).items()}
         if metadata:
@@ -174,13 +178,26 @@ class Sandbox:
         else:
             status = ctx.status
             if isinstance(result, StreamStart):
-                await _drain(result)
+                status, error_code, error = await self._stream(result, ctx)
             else:
                 content = _content(result.body)
         background = getattr(self.executor.components, "background", None)
         if background is not None:  # cache stores run after the response: finish them first
             await background.drain()
         return self._trial(ctx, status, error_code, error, content)
+
+    async def _stream(self, start: StreamStart, ctx: RequestContext) -> tuple[int, str | None, str | None]:
+        """Play a committed stream through the server's own SSE path (stream guardrails, cache, settle)."""
+        frames = [frame async for frame in sse_events(start, ctx, self.executor.components)]
+        last = frames[-1] if frames else b""
+        if last == DONE:
+            return ctx.status, None, None
+        error = msgspec.json.decode(last.removeprefix(b"data: "))["error"]
+        return (
+            _STREAM_ERRORS.get(error.get("type"), 502),
+            error.get("code") or error.get("type"),
+            error.get("message"),
+        )
 
     def _trial(
         self, ctx: RequestContext, status: int, code: str | None, error: str | None, content: str | None
@@ -222,12 +239,3 @@ def _checked(endpoint: Endpoint, body: dict[str, Any]) -> bool:  # Any: OpenAI r
         return check_completion(body)
     check_embedding(body)
     return False
-
-
-async def _drain(result: StreamStart) -> None:
-    """Read a committed stream to its end (a sandbox has no client to send it to)."""
-    try:
-        async for _ in result.rest:
-            pass
-    finally:
-        await result.stream.aclose()

@@ -81,6 +81,16 @@ def _completion(body: dict[str, Any], text: str, usage: Usage) -> dict[str, Any]
     }
 
 
+def _chunk(model: str, delta: dict[str, str], finish: str | None) -> dict[str, Any]:  # Any: OpenAI JSON
+    return {
+        "id": "chatcmpl-simulated",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
 class SimulatedStream:
     """A committed stream of `chat.completion.chunk` payloads for a simulated success."""
 
@@ -88,18 +98,9 @@ class SimulatedStream:
         self.headers: dict[str, str] = {}
         self._usage = usage
         words = text.split(" ")
-        self._payloads = [
-            _ENCODER.encode(
-                {
-                    "id": "chatcmpl-simulated",
-                    "object": "chat.completion.chunk",
-                    "created": 0,
-                    "model": model,
-                    "choices": [{"index": 0, "delta": {"content": w + sep}, "finish_reason": None}],
-                }
-            )
-            for w, sep in zip(words, [" "] * (len(words) - 1) + [""], strict=True)
-        ]
+        pieces = [w + " " for w in words[:-1]] + [words[-1]]
+        self._payloads = [_ENCODER.encode(_chunk(model, {"content": p}, None)) for p in pieces]
+        self._payloads.append(_ENCODER.encode(_chunk(model, {}, "stop")))
 
     async def _iterate(self) -> AsyncIterator[bytes]:
         for payload in self._payloads:
