@@ -82,18 +82,25 @@ def _live_path(
     headers = {"x-portkey-metadata": msgspec.json.encode(dict(case.metadata)).decode()}
     client = server.client(case.route, **headers)
     raw = client.chat.completions.with_raw_response.create(**msgspec.json.decode(case.body))
+    if msgspec.json.decode(case.body).get("stream"):
+        assert [chunk for chunk in raw.parse()]  # read the stream to its end
     return raw.headers["x-portkey-last-used-option-index"], [len(fakes[n].requests) for n in "abc"]
 
 
 @pytest.mark.parametrize(
-    "case_id", ["nested_enterprise_falls_back_into_loadbalance", "fallback_after_rate_limits"]
+    ("case_id", "stream"),
+    [
+        ("nested_enterprise_falls_back_into_loadbalance", False),
+        ("nested_enterprise_falls_back_into_loadbalance", True),
+        ("fallback_after_rate_limits", False),
+    ],
 )
 def test_gw_test_case_and_live_server_choose_the_same_target_path(
-    compiled: CompiledGateway, upstreams: dict[str, FakeOpenAI], serve: ServeFn, case_id: str
+    compiled: CompiledGateway, upstreams: dict[str, FakeOpenAI], serve: ServeFn, case_id: str, stream: bool
 ) -> None:
     case = _case(compiled, case_id)
     # The SDK needs a model; overrides replace it on every target of these routes, on both sides.
-    body = {"model": "gpt-4o-mini", **msgspec.json.decode(case.body)}
+    body = {"model": "gpt-4o-mini", **msgspec.json.decode(case.body), **({"stream": True} if stream else {})}
     case = msgspec.structs.replace(case, body=msgspec.json.encode(body).decode())
     simulated = asyncio.run(run_case(compiled, case))
     assert simulated.passed, simulated.differences
