@@ -130,6 +130,7 @@ class SpendGateway:
         )
         self.server = GatewayServer(app)
         self._engine = make_sync_engine(database_url)
+        self._clients: list[openai.OpenAI] = []
 
     def start(self) -> SpendGateway:
         """Serve until `stop`."""
@@ -137,7 +138,10 @@ class SpendGateway:
         return self
 
     def stop(self) -> None:
-        """Stop the server (flushing the ledger) and close the read-back engine."""
+        """Stop the server (flushing the ledger), close the clients and the read-back engine."""
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
         self.server.stop()
         self._engine.dispose()
 
@@ -159,8 +163,10 @@ class SpendGateway:
         return body["key"]["id"], body["secret"]
 
     def client(self, secret: str, **headers: str) -> openai.OpenAI:
-        """A sync OpenAI SDK client presenting `secret` (SDK retries off)."""
-        return openai.OpenAI(base_url=self.url, api_key=secret, max_retries=0, default_headers=headers)
+        """A sync OpenAI SDK client presenting `secret` (SDK retries off; closed by `stop`)."""
+        client = openai.OpenAI(base_url=self.url, api_key=secret, max_retries=0, default_headers=headers)
+        self._clients.append(client)
+        return client
 
     def async_client(self, secret: str, *, connections: int = 256, **headers: str) -> openai.AsyncOpenAI:
         """An async OpenAI SDK client with room for many concurrent requests (SDK retries off)."""
