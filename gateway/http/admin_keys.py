@@ -52,8 +52,9 @@ def decode_new_key(raw: bytes) -> NewKey:
         return _NEW_KEY.decode(raw)
     except msgspec.ValidationError as exc:
         text = str(exc)
-        # msgspec ends its messages with "- at `$.field`" or names the field in backticks.
-        param = text.rsplit("`$.", 1)[1].rstrip("`") if "`$." in text else _quoted(text)
+        # msgspec ends a message about a value with "- at `$.field`" and names an unknown or missing
+        # field in backticks; a message about the whole body (not an object) names no field.
+        param = text.rsplit("`$.", 1)[1].rstrip("`") if "`$." in text else _unknown_field(text)
         raise RequestError(f"invalid key attributes: {text}", param=param) from None
     except msgspec.DecodeError:
         raise RequestError("the request body is not valid JSON") from None
@@ -63,9 +64,10 @@ def _key_id(request: AnyRequest) -> str:
     return str(request.path_params["key_id"])
 
 
-def _quoted(text: str) -> str | None:
+def _unknown_field(text: str) -> str | None:
     parts = text.split("`")
-    return parts[1] if len(parts) >= 3 else None
+    named = text.startswith(("Object contains unknown field", "Object missing required field"))
+    return parts[1] if named and len(parts) >= 3 else None
 
 
 def admin_key_handlers(

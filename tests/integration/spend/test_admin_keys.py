@@ -61,12 +61,15 @@ def test_revoked_keys_leave_the_default_listing_and_cannot_be_rotated(
     assert "revoked" in rotate.json()["error"]["message"]
 
 
-def test_expiry_in_the_past_and_unknown_usage_parameters_are_400s(
+def test_bad_key_attributes_and_usage_parameters_are_400s_naming_the_field(
     start_gateway: StartFn, sqlite_url: str
 ) -> None:
     gateway = start_gateway(sqlite_url)
     past = gateway.admin("POST", "/admin/keys", json={"name": "x", "expires_at": "2001-01-01T00:00:00Z"})
     assert (past.status_code, past.json()["error"]["param"]) == (400, "expires_at")
+    for body, param in (({}, "name"), ([1], None), ({"name": "x", "tags": [1]}, "tags[0]")):
+        bad = gateway.admin("POST", "/admin/keys", json=body)
+        assert (bad.status_code, bad.json()["error"]["param"]) == (400, param)
     unknown = gateway.admin("GET", "/admin/usage", params={"colour": "red"})
     assert (unknown.status_code, unknown.json()["error"]["param"]) == (400, "colour")
     since = gateway.admin("GET", "/admin/usage", params={"since": "last tuesday"})
