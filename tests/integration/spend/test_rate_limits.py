@@ -51,3 +51,18 @@ def test_key_rpm_limit_answers_429_with_retry_after_through_valkey(
     start_gateway: StartFn, pg_spend_url: str, valkey_server: ValkeyServer, upstream: FakeOpenAI
 ) -> None:
     _exhaust(start_gateway, pg_spend_url, upstream, valkey_server.url)
+
+
+def test_key_tpm_limit_refuses_once_the_window_holds_the_limit(
+    start_gateway: StartFn, sqlite_url: str, upstream: FakeOpenAI
+) -> None:
+    gateway = start_gateway(sqlite_url)
+    _, secret = gateway.create_key(tokens_per_minute=50)  # each call uses 30 tokens (20 in, 10 out)
+    client = gateway.client(secret, **{"x-portkey-config": "chat"})
+    for _ in range(2):  # 0 then 30 tokens in the window: both admitted
+        client.chat.completions.create(model="gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
+    with pytest.raises(openai.RateLimitError) as refused:  # 60 ≥ 50
+        client.chat.completions.create(model="gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
+    assert int(refused.value.response.headers["retry-after"]) >= 1
+    assert "token" in refused.value.response.json()["error"]["message"]
+    assert len(upstream.requests) == 2
