@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 
 from compiler import compile_paths
@@ -87,3 +88,27 @@ def test_admin_keys_answer_404_without_storage(upstream: FakeOpenAI, tmp_path: P
             assert "GW_DATABASE_URL" in response.json()["error"]["message"]
     finally:
         server.stop()
+
+
+def test_key_limited_to_a_route_and_a_model_gets_403_elsewhere(
+    start_gateway: StartFn, sqlite_url: str
+) -> None:
+    import openai
+
+    gateway = start_gateway(sqlite_url)
+    _, secret = gateway.create_key(allowed_routes=["chat"], allowed_models=["gpt-4o"])
+    question = [{"role": "user", "content": "hi"}]
+    assert gateway.client(secret, **{"x-portkey-config": "chat"}).chat.completions.create(
+        model="gpt-4o",
+        messages=question,  # type: ignore[arg-type]
+    )
+    for route, model, needle in (
+        ("cached", "gpt-4o", "route `cached`"),
+        ("chat", "o3-mini", "model `o3-mini`"),
+    ):
+        client = gateway.client(secret, **{"x-portkey-config": route})
+        with pytest.raises(openai.PermissionDeniedError) as denied:
+            client.chat.completions.create(model=model, messages=question)  # type: ignore[arg-type]
+        error = denied.value.response.json()["error"]
+        assert error["type"] == "permission_error"
+        assert needle in error["message"]
