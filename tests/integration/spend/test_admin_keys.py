@@ -93,8 +93,6 @@ def test_admin_keys_answer_404_without_storage(upstream: FakeOpenAI, tmp_path: P
 def test_key_limited_to_a_route_and_a_model_gets_403_elsewhere(
     start_gateway: StartFn, sqlite_url: str
 ) -> None:
-    import openai
-
     gateway = start_gateway(sqlite_url)
     _, secret = gateway.create_key(allowed_routes=["chat"], allowed_models=["gpt-4o"])
     question = [{"role": "user", "content": "hi"}]
