@@ -26,6 +26,7 @@ RESERVE = (
 -- KEYS: per hold, its counter hash then its lease zset
 -- ARGV: reservation id, now ms ('' = server clock), lease ms,
 --       then per hold: limit (-1 = never refuse), amount, expire-at ms (0 = never)
+-- A live reservation id adds to its hold and renews its lease (ZADD moves its one score).
 local rid, now, lease = ARGV[1], clock(ARGV[2]), tonumber(ARGV[3])
 local n = #KEYS / 2
 local out = {1, 0}
@@ -52,7 +53,7 @@ end
 for i = 1, n do
   local h, z = KEYS[2 * i - 1], KEYS[2 * i]
   redis.call('HINCRBY', h, 'reserved', ARGV[3 * i + 2])
-  redis.call('HSET', h, 'r:' .. rid, ARGV[3 * i + 2])
+  redis.call('HINCRBY', h, 'r:' .. rid, ARGV[3 * i + 2])
   redis.call('ZADD', z, int(now + lease), rid)
   if tonumber(ARGV[3 * i + 3]) > 0 then
     redis.call('PEXPIREAT', h, ARGV[3 * i + 3])

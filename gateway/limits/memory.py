@@ -18,23 +18,38 @@ _SWEEP_EVERY = 1024
 class _Counter:
     """Spend plus live reservations of one budget scope instance and period."""
 
-    __slots__ = ("expire_at", "leases", "reservations", "reserved", "spent")
+    __slots__ = ("expire_at", "lease_ends", "leases", "reservations", "reserved", "spent")
 
     def __init__(self, expire_at: float | None) -> None:
         self.spent = 0
         self.reserved = 0
         self.reservations: dict[str, int] = {}
+        self.lease_ends: dict[str, float] = {}
+        """Reservation id → its current lease expiry (one lease per reservation, as in Valkey's zset)."""
         self.leases: list[tuple[float, str]] = []
-        """Heap of (lease expiry, reservation id); entries of settled reservations are skipped lazily."""
+        """Heap of (lease expiry, reservation id); entries of settled or renewed leases are skipped lazily."""
         self.expire_at = expire_at
 
     def reclaim(self, now: float) -> None:
         """Release reservations whose lease ran out (their requests died without settling)."""
         while self.leases and self.leases[0][0] <= now:
-            _, rid = heapq.heappop(self.leases)
-            amount = self.reservations.pop(rid, None)
-            if amount is not None:
-                self.reserved -= amount
+            end, rid = heapq.heappop(self.leases)
+            if self.lease_ends.get(rid) != end:
+                continue  # settled, or renewed by a later reservation under the same id
+            del self.lease_ends[rid]
+            self.reserved -= self.reservations.pop(rid)
+
+    def hold(self, rid: str, amount: int, lease_end: float) -> None:
+        """Add `amount` to the reservation's hold (a live id tops up) and renew its lease."""
+        self.reserved += amount
+        self.reservations[rid] = self.reservations.get(rid, 0) + amount
+        self.lease_ends[rid] = lease_end
+        heapq.heappush(self.leases, (lease_end, rid))
+
+    def release(self, rid: str) -> None:
+        """Drop the reservation's hold, if it is still live."""
+        self.lease_ends.pop(rid, None)
+        self.reserved -= self.reservations.pop(rid, 0)
 
 
 class _Log:
@@ -108,9 +123,7 @@ class MemoryStore:
             ):
                 return HoldOutcome(admitted=False, refused=index, used=tuple(used))
         for hold, counter in zip(holds, counters, strict=True):
-            counter.reserved += hold.amount
-            counter.reservations[reservation_id] = hold.amount
-            heapq.heappush(counter.leases, (now + lease_s, reservation_id))
+            counter.hold(reservation_id, hold.amount, now + lease_s)
         self._live[reservation_id] = now + lease_s
         return HoldOutcome(admitted=True, used=tuple(used))
 
@@ -124,9 +137,7 @@ class MemoryStore:
             if counter is None or (counter.expire_at is not None and counter.expire_at <= now):
                 used.append(0)
                 continue
-            held = counter.reservations.pop(reservation_id, None)
-            if held is not None:
-                counter.reserved -= held
+            counter.release(reservation_id)
             counter.spent += charge.amount
             used.append(counter.spent + counter.reserved)
         return tuple(used)

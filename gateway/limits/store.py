@@ -6,6 +6,11 @@ Two kinds of counters, both exact:
   live reservation kept under its id and leased until an expiry. `reserve` first reclaims expired
   leases, then admits the reservation on *all* counters or on none; `settle` removes the reservation
   and adds the actual charge. Amounts are integer nanodollars.
+* **A reservation id names one hold and one lease per counter.** Reserving again under an id still
+  live on a counter adds the new amount to its hold (admission counts the old hold as used) and
+  renews its lease to now + `lease_s`; the earlier expiry no longer applies. At lease expiry the whole
+  hold is reclaimed; `settle` releases the whole hold. An id whose hold was settled or reclaimed
+  starts afresh. (The limiter gives every reservation a new id; the rule keeps both stores exact.)
 * **Sliding windows** (rate limits): a log of (time, weight) entries with a running sum; entries older
   than the window fall out. `hit` checks every window and records on all of them or on none.
 
@@ -79,7 +84,10 @@ class LimitStore(Protocol):
     """Holds spend counters and sliding windows; every method is atomic across its arguments."""
 
     async def reserve(self, reservation_id: str, holds: Sequence[Hold], lease_s: float) -> HoldOutcome:
-        """Reserve on every counter or on none; reclaim expired leases first."""
+        """Reserve on every counter or on none; reclaim expired leases first.
+
+        A live id adds to its hold on each counter and renews its lease there (see the module docs).
+        """
         ...
 
     async def settle(self, reservation_id: str, charges: Sequence[Charge]) -> tuple[int, ...]:
