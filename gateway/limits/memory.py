@@ -91,9 +91,15 @@ class MemoryStore:
         """Say whether a reservation with this id was made here and not settled yet."""
         return reservation_id in self._live
 
-    def _counter(self, key: str, expire_at: float | None, now: float) -> _Counter:
+    def _existing(self, key: str, now: float) -> _Counter | None:
         counter = self._counters.get(key)
         if counter is None or (counter.expire_at is not None and counter.expire_at <= now):
+            return None
+        return counter
+
+    def _counter(self, key: str, expire_at: float | None, now: float) -> _Counter:
+        counter = self._existing(key, now)
+        if counter is None:
             counter = self._counters[key] = _Counter(expire_at)
         return counter
 
@@ -112,18 +118,21 @@ class MemoryStore:
         """Reserve on every counter or on none; reclaim expired leases first."""
         now = self._clock()
         self._maybe_sweep(now)
-        counters = [self._counter(h.counter, h.expire_at, now) for h in holds]
         used: list[int] = []
-        for index, (hold, counter) in enumerate(zip(holds, counters, strict=True)):
-            counter.reclaim(now)
-            current = counter.spent + counter.reserved
+        for index, hold in enumerate(holds):
+            # Only looked up: a refused reservation creates no counter (as in Valkey).
+            counter = self._existing(hold.counter, now)
+            current = 0
+            if counter is not None:
+                counter.reclaim(now)
+                current = counter.spent + counter.reserved
             used.append(current)
             if hold.limit is not None and (
                 current + hold.amount > hold.limit or (hold.amount == 0 and current >= hold.limit)
             ):
                 return HoldOutcome(admitted=False, refused=index, used=tuple(used))
-        for hold, counter in zip(holds, counters, strict=True):
-            counter.hold(reservation_id, hold.amount, now + lease_s)
+        for hold in holds:
+            self._counter(hold.counter, hold.expire_at, now).hold(reservation_id, hold.amount, now + lease_s)
         self._live[reservation_id] = now + lease_s
         return HoldOutcome(admitted=True, used=tuple(used))
 

@@ -11,6 +11,8 @@ Two kinds of counters, both exact:
   renews its lease to now + `lease_s`; the earlier expiry no longer applies. At lease expiry the whole
   hold is reclaimed; `settle` releases the whole hold. An id whose hold was settled or reclaimed
   starts afresh. (The limiter gives every reservation a new id; the rule keeps both stores exact.)
+* A refused reservation changes no counter and creates none (expired leases it reclaimed stay
+  reclaimed); `settle` charges only counters that exist, so it never creates one either.
 * **Sliding windows** (rate limits): a log of (time, weight) entries with a running sum; entries older
   than the window fall out. `hit` checks every window and records on all of them or on none.
 

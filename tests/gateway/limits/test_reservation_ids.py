@@ -3,6 +3,7 @@
 Regression for the parity property test: the in-process store kept every lease it ever gave an id, so
 the earliest one reclaimed a hold that had since been renewed (or settled and reserved again), while
 Valkey kept one lease per id; and both stores lost track of part of a hold reserved twice under one id.
+The in-process store also created counters for a refused reservation, which Valkey does not.
 """
 
 from __future__ import annotations
@@ -58,3 +59,11 @@ async def test_a_hold_reserved_twice_is_reclaimed_whole_when_its_lease_expires(
     await store.reserve("dead", hold(prefix, 7), lease_s=30)
     clock.advance(31)
     assert await used(store, prefix) == (0,)
+
+
+async def test_a_refused_reservation_creates_no_counter(store: LimitStore, prefix: str) -> None:
+    counter = f"{prefix}b:c"
+    refused = await store.reserve("r", [Hold(counter=counter, amount=1, limit=0)], lease_s=30)
+    assert not refused.admitted
+    assert await store.seed(counter, 40, None)  # durable spend still restores it
+    assert await used(store, prefix) == (40,)

@@ -27,6 +27,13 @@ reserve = st.tuples(
     st.one_of(st.none(), st.integers(0, 100)),
 )
 settle = st.tuples(st.just("settle"), st.integers(0, 5), st.integers(0, 40))
+stray_settle = st.tuples(  # on counters the reservation may never have held (or was refused on)
+    st.just("stray_settle"),
+    st.integers(0, 5),
+    st.lists(st.sampled_from(COUNTERS), min_size=1, max_size=3, unique=True),
+    st.integers(0, 40),
+)
+seed = st.tuples(st.just("seed"), st.sampled_from(COUNTERS), st.integers(0, 40))
 advance = st.tuples(st.just("advance"), st.sampled_from([1, 10, 29, 31, 59, 61]))
 hit = st.tuples(
     st.just("hit"),
@@ -34,7 +41,7 @@ hit = st.tuples(
     st.integers(0, 30),
     st.one_of(st.none(), st.integers(0, 50)),
 )
-operations = st.lists(st.one_of(reserve, settle, advance, hit), min_size=1, max_size=25)
+operations = st.lists(st.one_of(reserve, settle, stray_settle, seed, advance, hit), min_size=1, max_size=25)
 
 
 async def replay(store: LimitStore, clock: Clock, prefix: str, ops: list[tuple[Any, ...]]) -> list[Any]:
@@ -55,6 +62,12 @@ async def replay(store: LimitStore, clock: Clock, prefix: str, ops: list[tuple[A
                 answers.append(
                     await store.settle(f"r{rid}", [Charge(counter=k, amount=amount) for k in keys])
                 )
+            case ("stray_settle", rid, counters, amount):
+                holds.pop(rid, None)
+                charges = [Charge(counter=f"{prefix}{c}", amount=amount) for c in counters]
+                answers.append(await store.settle(f"r{rid}", charges))
+            case ("seed", counter, spent):
+                answers.append(await store.seed(f"{prefix}{counter}", spent, None))
             case ("advance", seconds):
                 clock.advance(seconds)
             case ("hit", names, weight, limit):
