@@ -6,7 +6,9 @@ all behind the same secret redaction, with no second pipeline and no extra depen
 encodes a line in about a microsecond.
 
 A line is one JSON object: `ts` (RFC 3339 UTC), `level`, `logger`, `event` (the message), then the
-structured fields passed as `extra={"gw": {...}}`, then `exc` when an exception is attached.
+structured fields passed as `extra={"gw": {...}}`, then `exc` when an exception is attached. Secrets
+are masked in the values before encoding (`Redactor.redact_fields`), or in the encoded line when a
+field holds a non-JSON type.
 `EventLog` emits gw's own events (`request`, `start`, `reload`, `dependency`) through a logger.
 """
 
@@ -20,7 +22,7 @@ from typing import IO, Any
 
 import msgspec
 
-from gateway.telemetry.redaction import Redactor
+from gateway.telemetry.redaction import NOT_JSON, Redactor
 
 __all__ = ["FIELDS_ATTR", "EventLog", "JsonFormatter", "configure_logging"]
 
@@ -42,22 +44,29 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Return the record as JSON text, secrets masked."""
+        redactor = self.redactor
         ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         out: dict[str, Any] = {  # Any: JSON values
             "ts": f"{ts}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
-            "logger": record.name,
-            "event": record.getMessage(),
+            "logger": redactor.redact_text(record.name),
+            "event": redactor.redact_text(record.getMessage()),
         }
         fields = getattr(record, FIELDS_ATTR, None)
+        clean = True
         if isinstance(fields, Mapping):
-            for key, value in fields.items():
+            masked = redactor.redact_fields(fields)
+            if masked is NOT_JSON:
+                masked, clean = fields, False
+            for key, value in masked.items():  # type: ignore[attr-defined]
                 out.setdefault(key, value)
         if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
+            out["exc"] = redactor.redact_text(self.formatException(record.exc_info))
         elif record.exc_text:
-            out["exc"] = record.exc_text
-        return self.redactor.redact(self._encoder.encode(out).decode())
+            out["exc"] = redactor.redact_text(record.exc_text)
+        text = self._encoder.encode(out).decode()
+        # Fields of other types are encoded by `_fallback` (str()); mask the encoded text as a whole.
+        return text if clean else redactor.redact(text)
 
 
 def configure_logging(

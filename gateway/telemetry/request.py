@@ -127,11 +127,16 @@ class RequestTelemetry:
             if headers is not None and self.incoming_traceparent:
                 headers["traceparent"] = self.incoming_traceparent
             return
+        tracing = self._owner.tracing
+        if not self._span.is_recording():
+            # Dropped by the sampler: no child spans; upstream still gets the (unsampled) context.
+            if headers is not None:
+                tracing.inject(self._span, headers)
+            return
         attrs = attempt_attributes(
             path=path, provider=provider, provider_type=provider_type, model=model,
             operation=self.operation, number=len(self.attempts) + 1, source=source,
         )  # fmt: skip
-        tracing = self._owner.tracing
         self._attempt_span = tracing.start_child(self._span, "gw.attempt", attrs, client=True)
         if headers is not None:
             tracing.inject(self._attempt_span, headers)
@@ -185,7 +190,7 @@ class RequestTelemetry:
         self.guardrails.append({"id": guardrail_id, "phase": phase, "verdict": verdict})
         if self._owner.metrics is not None:
             self._owner.metrics.guardrail(guardrail_id, phase, verdict)
-        if self._span is not None:
+        if self._span is not None and self._span.is_recording():
             self._span.add_event(
                 "gw.guardrail", {"gw.guardrail": guardrail_id, "gw.phase": phase, "gw.verdict": verdict}
             )
@@ -235,19 +240,7 @@ class RequestTelemetry:
                 fields["completion"] = owner.redact_prompt(completion)
             owner.log.emit("request", fields, level=logging.ERROR if status >= 500 else logging.INFO)
         if self._span is not None:
-            attrs: dict[str, AttributeValue] = {
-                "http.response.status_code": status,
-                "gw.target_path": self.target_path,
-                "gw.cache_status": self.cache_status,
-                "gw.attempts": len(self.attempts),
-            }
-            if usage is not None:
-                attrs.update(usage_attributes(usage))
-            if cost_usd is not None:
-                attrs["gw.cost_usd"] = cost_usd
-            if self.model:
-                attrs["gen_ai.response.model"] = self.model
-            owner.tracing.end(self._span, attrs, error or (str(status) if status >= 500 else None))
+            self._end_span(self._span, status, usage, cost_usd, error)
         if owner.console is not None:
             # Only references are kept: the console formats them when someone looks.
             self.status, self.latency_ms, self.cost_usd, self.error = (
@@ -259,6 +252,26 @@ class RequestTelemetry:
             self.finished_at = self.wall_start + seconds
             self.tokens = usage.total_tokens if usage is not None else 0
             owner.console.record(self)
+
+    def _end_span(
+        self, span: Span, status: int, usage: Usage | None, cost_usd: float | None, error: str | None
+    ) -> None:
+        if not span.is_recording():  # dropped by the sampler: no attributes to set
+            span.end()
+            return
+        attrs: dict[str, AttributeValue] = {
+            "http.response.status_code": status,
+            "gw.target_path": self.target_path,
+            "gw.cache_status": self.cache_status,
+            "gw.attempts": len(self.attempts),
+        }
+        if usage is not None:
+            attrs.update(usage_attributes(usage))
+        if cost_usd is not None:
+            attrs["gw.cost_usd"] = cost_usd
+        if self.model:
+            attrs["gen_ai.response.model"] = self.model
+        self._owner.tracing.end(span, attrs, error or (str(status) if status >= 500 else None))
 
     def _log_fields(
         self, status: int, seconds: float, usage: Usage | None, cost: float | None, error: str | None

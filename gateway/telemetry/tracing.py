@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import Sampler
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -81,9 +82,18 @@ class Tracing:
     """Creates gw's spans through a tracer provider owned by this object (or does nothing when off)."""
 
     def __init__(
-        self, exporter: SpanExporter | None = None, *, batch: bool = True, service: str = "gw"
+        self,
+        exporter: SpanExporter | None = None,
+        *,
+        batch: bool = True,
+        service: str = "gw",
+        sampler: Sampler | None = None,
     ) -> None:
-        """Trace to `exporter` (batched, or synchronously with `batch=False`); no exporter means off."""
+        """Trace to `exporter` (batched, or synchronously with `batch=False`); no exporter means off.
+
+        `sampler` defaults to the SDK's choice from `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`
+        (parent-based always-on when unset).
+        """
         self._propagator = TraceContextTextMapPropagator()
         self._provider: TracerProvider | None = None
         self._tracer: trace.Tracer | None = None
@@ -93,7 +103,7 @@ class Tracing:
         resource = Resource.create()
         if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
             resource = resource.merge(Resource({"service.name": service}))
-        self._provider = TracerProvider(resource=resource)
+        self._provider = TracerProvider(resource=resource, sampler=sampler)
         processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
         self._provider.add_span_processor(processor)
         self._tracer = self._provider.get_tracer("gw")
@@ -153,8 +163,11 @@ class Tracing:
         return self._tracer.start_span(name, context=ctx, kind=kind, attributes=attributes)
 
     def stage(self, parent: Span | None, kind: str) -> StageScope:
-        """Return a scope for stage `kind` under `parent`: a `gw.stage.<kind>` span, or a shared no-op."""
-        if self._tracer is None or parent is None:
+        """Return a scope for stage `kind` under `parent`: a `gw.stage.<kind>` span, or a shared no-op.
+
+        No stage span under a parent the sampler dropped: it would never be exported.
+        """
+        if self._tracer is None or parent is None or not parent.is_recording():
             return _NO_STAGE
         return StageScope(self.start_child(parent, f"gw.stage.{kind}", {"gw.stage": kind}))
 

@@ -172,3 +172,27 @@ def test_values_json_cannot_encode_are_written_as_text(logs: LogCapture) -> None
     )
     (line,) = logs.events()
     assert (line["path"], line["err"]) == ("/etc/gw/configs", "bad")
+
+
+def test_secret_inside_a_value_json_cannot_encode_is_masked(logs: LogCapture) -> None:
+    secret = SECRETS[0]
+    logs.logger.info("failed", extra={"gw": {"err": ValueError(f"rejected {secret}"), "route": "chat"}})
+    (line,) = logs.events()
+    assert secret not in logs.text
+    assert (line["err"], line["route"]) == (f"rejected {MASK}", "chat")
+
+
+def test_credential_field_embedded_in_message_text_is_masked(logs: LogCapture) -> None:
+    logs.logger.warning('upstream body: {"api_key": "plain words", "model": "m"}')
+    (line,) = logs.events()
+    assert "plain words" not in line["event"] and '"model": "m"' in line["event"]
+
+
+def test_secret_registered_after_a_value_was_logged_is_masked_from_then_on(
+    logs: LogCapture, redactor: Redactor
+) -> None:
+    logs.logger.info("first", extra={"gw": {"detail": "late-registered-value"}})
+    redactor.add_secret("late-registered-value")
+    logs.logger.info("second", extra={"gw": {"detail": "late-registered-value"}})
+    first, second = logs.events()
+    assert (first["detail"], second["detail"]) == ("late-registered-value", MASK)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
 
-from gateway.telemetry import Tracing
+from gateway.telemetry import EventLog, Telemetry, Tracing
 from gateway.telemetry.tracing import gen_ai_system
 
 
@@ -87,3 +88,22 @@ def test_service_name_defaults_to_gw(monkeypatch: pytest.MonkeyPatch) -> None:
     (span,) = exporter.get_finished_spans()
     assert span.resource.attributes["service.name"] == "gw"
     tracing.shutdown()
+
+
+@pytest.mark.parametrize("sampler", [ALWAYS_OFF, ParentBased(TraceIdRatioBased(0.0))])
+def test_request_the_sampler_drops_exports_nothing_but_still_propagates_context(sampler: object) -> None:
+    exporter = InMemorySpanExporter()
+    tel = Telemetry(tracing=Tracing(exporter, batch=False, sampler=sampler), log=EventLog())  # type: ignore[arg-type]
+    rt = tel.request_started(trace_id="t", route="chat")
+    with rt.stage("cache"):
+        rt.cache_checked("simple", "MISS")
+    rt.guardrail_checked("g", "input", "pass")
+    upstream: dict[str, str] = {}
+    rt.attempt_started(path="config", provider="a", provider_type="openai", model="m", headers=upstream)
+    rt.attempt_finished(status=200)
+    rt.request_finished(status=200)
+    assert exporter.get_finished_spans() == ()
+    trace_id = rt.span_trace_id
+    _, traced, _, flags = upstream["traceparent"].split("-")
+    assert traced == trace_id and int(flags, 16) & 1 == 0  # the sampled flag is off
+    tel.shutdown()
