@@ -13,9 +13,10 @@ and Markdown.
     python bench/overhead.py --telemetry both     # logs + metrics + tracing off, then on: the cost
 
 `--telemetry on` runs gw with JSON request logs (info), Prometheus metrics, the console feed and
-OpenTelemetry tracing exported over OTLP/HTTP (to the fake upstream, which answers 404: spans are
-still built, batched, encoded and sent); `off` sets `GW_LOG_LEVEL=warning GW_METRICS=0
-OTEL_SDK_DISABLED=true` and no admin token (no console feed); `both`
+OpenTelemetry tracing exported over OTLP/HTTP to `bench/otlp_sink.py` (a local collector stand-in that
+accepts and discards: spans are built, batched, encoded and sent, with no retries); `--trace-sample R`
+samples that ratio of traces (`parentbased_traceidratio`, default 1 = every request); `off` sets
+`GW_LOG_LEVEL=warning GW_METRICS=0 OTEL_SDK_DISABLED=true` and no admin token (no console feed); `both`
 runs off then on against the same upstream and adds a comparison table.
 """
 
@@ -171,7 +172,7 @@ def measure(args: argparse.Namespace, gw_port: int, up_port: int, gw_pid: int) -
     return rows
 
 
-def telemetry_env(mode: str, up_port: int) -> dict[str, str]:
+def telemetry_env(mode: str, sink_port: int, sample: float = 1.0) -> dict[str, str]:
     """Environment for gw with telemetry `on` or `off` (`default`: leave the environment alone)."""
     if mode == "off":
         return {
@@ -187,7 +188,9 @@ def telemetry_env(mode: str, up_port: int) -> dict[str, str]:
             "GW_ADMIN_TOKEN": "bench-console",  # keeps the console feed, as a server with /ui on does
             "OTEL_SDK_DISABLED": "false",
             "OTEL_TRACES_EXPORTER": "otlp",
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{up_port}/v1/traces",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{sink_port}/v1/traces",
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": str(sample),
         }
     return {}
 
@@ -226,7 +229,7 @@ def markdown(meta: dict, rows: list[dict]) -> str:
 
 
 def run_gw(
-    args: argparse.Namespace, config_dir: str, up_port: int, telemetry: str
+    args: argparse.Namespace, config_dir: str, up_port: int, telemetry: str, sink_port: int = 0
 ) -> tuple[dict, list[dict]]:
     """Start gw on the config, measure, stop it."""
     gw_port = free_port()
@@ -242,7 +245,7 @@ def run_gw(
     ]
     gw += ["--workers", str(args.workers), "--server", args.server, "--no-watch"]
     env = {**os.environ, "GW_LOG_LEVEL": os.environ.get("GW_LOG_LEVEL", "info")}
-    env.update(telemetry_env(telemetry, up_port))
+    env.update(telemetry_env(telemetry, sink_port, args.trace_sample))
     proc = subprocess.Popen(pinned(gw, None if args.no_pin else "0"), env=env, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)
@@ -252,6 +255,7 @@ def run_gw(
             "server": args.server,
             "workers": args.workers,
             "telemetry": telemetry,
+            "trace_sample": args.trace_sample if telemetry == "on" else None,
             "duration_s": args.duration,
             "pinned": not args.no_pin,
             "loadavg": os.getloadavg()[0],
@@ -286,6 +290,9 @@ def main() -> None:
         default="default",
         help="logs + metrics + tracing on, off, or both runs back to back (default: environment as is)",
     )
+    parser.add_argument(
+        "--trace-sample", type=float, default=1.0, help="with telemetry on: ratio of traces sampled"
+    )
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
     if args.quick:
@@ -298,12 +305,17 @@ def main() -> None:
         write_config(Path(tmp), up_port)
         upstream = [sys.executable, str(ROOT / "bench" / "fake_upstream.py"), "--port", str(up_port)]
         up = subprocess.Popen(pinned(upstream, None if args.no_pin else "1"))
+        sink_port = free_port()
+        sink_cmd = [sys.executable, str(ROOT / "bench" / "otlp_sink.py"), "--port", str(sink_port)]
+        sink = subprocess.Popen(pinned(sink_cmd, None if args.no_pin else "1")) if "on" in modes else None
         try:
             for mode in modes:
-                runs[mode] = run_gw(args, tmp, up_port, mode)
+                runs[mode] = run_gw(args, tmp, up_port, mode, sink_port)
         finally:
-            up.terminate()
-            up.wait(10)
+            for proc in (up, sink):
+                if proc is not None:
+                    proc.terminate()
+                    proc.wait(10)
     for mode, (meta, rows) in runs.items():
         suffix = "" if mode == "default" else f"-telemetry-{mode}"
         extra = ""
