@@ -1,12 +1,14 @@
 """The console in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
 Signs in through the form, finds the routes and the charts after real traffic, and saves the
-screenshot the README shows (`docs/img/console.png`). Skipped where Chromium or Playwright is missing
-(`.ci/run` installs both).
+screenshot. With `GW_UPDATE_SCREENSHOT=1` the screenshot replaces the one the README shows
+(`docs/img/console.png`); otherwise it goes to the test's temporary directory, so a test run never
+modifies the tree. Skipped where Chromium or Playwright is missing (`.ci/run` installs both).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import openai
@@ -16,7 +18,7 @@ from tests.fakes.openai_upstream import FakeOpenAI, Reply
 from tests.integration.gateway.server import GatewayServer
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "img" / "console.png"
+README_SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "img" / "console.png"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -48,9 +50,11 @@ def _traffic(server: GatewayServer, upstreams: dict[str, FakeOpenAI]) -> None:
 
 
 def test_console_signs_in_shows_routes_and_charts_and_saves_a_screenshot(
-    console_server: GatewayServer, upstreams: dict[str, FakeOpenAI]
+    console_server: GatewayServer, upstreams: dict[str, FakeOpenAI], tmp_path: Path
 ) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
+    update = os.environ.get("GW_UPDATE_SCREENSHOT") == "1"
+    screenshot = README_SCREENSHOT if update else tmp_path / "console.png"
     server = console_server
     _traffic(server, upstreams)
     with sync_api.sync_playwright() as pw:
@@ -70,8 +74,8 @@ def test_console_signs_in_shows_routes_and_charts_and_saves_a_screenshot(
             assert traffic.count() >= 1  # at least one bar: the minute of the traffic above
             trail = page.locator("#recent .trail", has_text="a 503").first
             assert "b 200" in trail.inner_text()
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
         finally:
             browser.close()
-    assert SCREENSHOT.stat().st_size > 10_000
+    assert screenshot.stat().st_size > 10_000
