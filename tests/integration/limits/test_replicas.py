@@ -94,7 +94,14 @@ async def test_two_replicas_admit_exactly_the_budget_between_them(
     valkey_server: ValkeyServer, replicas: list[Replica]
 ) -> None:
     scenario = spec(valkey_server, "budget", 100)
-    results = run_together(replicas, scenario, 2)
+    replicas.extend(Replica(scenario) for _ in range(2))
+    for replica in replicas:
+        replica.go()
+    reserved = [json.loads(replica.stdout.readline())["reserved"] for replica in replicas]
+    assert sum(reserved) == 50  # every hold is live at this point: exactly the budget, never more
+    for replica in replicas:
+        replica.go()  # now settle
+    results = [replica.result() for replica in replicas]
     assert [r["errors"] for r in results] == [[], []]
     assert sum(r["admitted"] for r in results) == 50
     assert all(r["admitted"] > 0 for r in results), results  # both replicas took part

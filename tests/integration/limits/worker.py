@@ -55,6 +55,10 @@ async def budget(limiter: BudgetLimiter, n: int) -> dict[str, Any]:
     delays = [random.uniform(0, 0.2) for _ in range(n)]
     results = await asyncio.gather(*(_reserve_later(limiter, d) for d in delays), return_exceptions=True)
     admitted = [r for r in results if not isinstance(r, BaseException)]
+    # Settle only once every replica has finished reserving: a settle frees the difference between the
+    # hold and the actual cost, which would (correctly) admit more than 50 and make the count racy.
+    print(json.dumps({"reserved": len(admitted)}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     errors = {
         type(r).__name__ for r in results if isinstance(r, BaseException) and not isinstance(r, LimitExceeded)
     }
