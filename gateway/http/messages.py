@@ -23,7 +23,7 @@ from litestar.response.base import ASGIResponse
 from compiler.specs import LeafSpec, NodeSpec
 from gateway.errors import GatewayError, GuardrailDenied, RequestError
 from gateway.http.body import check_chat, read_json
-from gateway.http.sse import SseResponse
+from gateway.http.dispatch import execute, stream_response
 from gateway.providers.anthropic.inbound import (
     chat_request_from_messages,
     error_body,
@@ -72,24 +72,12 @@ async def _messages(serving: Serving, request: AnyRequest) -> ASGIResponse:
     body = chat_request_from_messages(raw)
     stream = check_chat(body)
     ctx = RequestContext(headers=headers, endpoint="chat", params=body, stream=stream)
-    try:
-        route = serving.selector.select(headers)
-        result = await serving.executor.run(serving.gateway, route, ctx, body)
-    except GatewayError as exc:
-        exc.headers = {**exc.headers, **ctx.response_headers()}
-        raise
+    result = await execute(serving, ctx, body, lambda: serving.selector.select(headers))
     out_headers = ctx.response_headers()
     if isinstance(result, StreamStart):
-        out_headers.update(result.stream.headers)
-        out_headers["cache-control"] = "no-cache"
-        out_headers["x-accel-buffering"] = "no"
         events = sse_events(result, ctx, serving.executor.components)
-        return SseResponse(
-            iterator=translate_events(events, ctx, model=str(body["model"])),
-            media_type="text/event-stream",
-            headers=out_headers,
-            status_code=ctx.status,
-        )
+        frames = translate_events(events, ctx, model=str(body["model"]))
+        return stream_response(result, ctx, out_headers, frames)
     if not isinstance(result, ChatResult):  # the chat endpoint only yields chats and streams
         raise RequestError("the route answered with something that is not a chat completion")
     out_headers.update(result.headers)

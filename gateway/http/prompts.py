@@ -17,9 +17,9 @@ from litestar import Request, post
 from litestar.handlers import BaseRouteHandler
 from litestar.response.base import ASGIResponse
 
-from gateway.errors import GatewayError, RequestError
+from gateway.errors import RequestError
 from gateway.http.body import read_json
-from gateway.http.sse import SseResponse
+from gateway.http.dispatch import execute, json_response, stream_response
 from gateway.runtime import RequestContext, Serving, StreamStart, parse_headers, sse_events
 from gateway.runtime.linked import LinkedRoute
 from gateway.runtime.prompts import PromptCatalog, RenderedPrompt
@@ -115,25 +115,12 @@ async def _complete(
     services: HttpServices, catalog: PromptCatalog, request: AnyRequest, prompt_id: str
 ) -> ASGIResponse:
     serving, ctx, rendered, chat = await _prepare(services, catalog, request, prompt_id)
-    try:
-        result = await serving.executor.run(serving.gateway, _route(serving, rendered), ctx, chat)
-    except GatewayError as exc:
-        exc.headers = {**exc.headers, **ctx.response_headers(), **_prompt_headers(rendered)}
-        raise
-    out = {**ctx.response_headers(), **_prompt_headers(rendered)}
+    prompt_headers = _prompt_headers(rendered)
+    result = await execute(serving, ctx, chat, lambda: _route(serving, rendered), prompt_headers)
+    out = {**ctx.response_headers(), **prompt_headers}
     if isinstance(result, StreamStart):
-        out.update(result.stream.headers)
-        out["cache-control"] = "no-cache"
-        out["x-accel-buffering"] = "no"
-        return SseResponse(
-            iterator=sse_events(result, ctx, serving.executor.components),
-            media_type="text/event-stream",
-            headers=out,
-            status_code=ctx.status,
-        )
-    out.update(result.headers)
-    content = result.raw if result.raw is not None else _ENCODER.encode(result.body)
-    return ASGIResponse(body=content, status_code=ctx.status, media_type=_JSON, headers=out)
+        return stream_response(result, ctx, out, sse_events(result, ctx, serving.executor.components))
+    return json_response(result, ctx, out)
 
 
 async def _render(

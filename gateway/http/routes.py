@@ -16,9 +16,9 @@ from litestar.response.base import ASGIResponse
 from gateway.errors import AuthError, GatewayError, NotFound, StreamBroken
 from gateway.http.admin_keys import StorageGetter, admin_key_handlers
 from gateway.http.body import check_chat, check_completion, check_embedding, read_json
+from gateway.http.dispatch import execute, json_response, stream_response
 from gateway.http.messages import build_messages_handlers
 from gateway.http.prompts import build_prompt_handlers
-from gateway.http.sse import SseResponse
 from gateway.http.ui import ui_handlers
 from gateway.runtime import (
     Endpoint,
@@ -87,28 +87,12 @@ async def _context(request: AnyRequest, endpoint: Endpoint, max_body_bytes: int)
 async def _serve(services: HttpServices, request: AnyRequest, endpoint: Endpoint) -> ASGIResponse:
     serving = services.holder.current
     ctx = await _context(request, endpoint, serving.gateway.compiled.policy.max_body_bytes)
-    headers, body = ctx.headers, ctx.params
-    try:
-        route = serving.selector.select(headers)
-        result = await serving.executor.run(serving.gateway, route, ctx, body)
-    except GatewayError as exc:
-        exc.headers = {**exc.headers, **ctx.response_headers()}
-        raise
+    result = await execute(serving, ctx, ctx.params, lambda: serving.selector.select(ctx.headers))
     out_headers = ctx.response_headers()
     if isinstance(result, StreamStart):
-        out_headers.update(result.stream.headers)
-        out_headers["cache-control"] = "no-cache"
-        out_headers["x-accel-buffering"] = "no"  # proxies must not hold events back
-        return SseResponse(
-            iterator=sse_events(result, ctx, serving.executor.components),
-            shutdown_frame=_SHUTDOWN_FRAME,
-            media_type="text/event-stream",
-            headers=out_headers,
-            status_code=ctx.status,
-        )
-    out_headers.update(result.headers)
-    content = result.raw if result.raw is not None else _ENCODER.encode(result.body)
-    return ASGIResponse(body=content, status_code=ctx.status, media_type=_JSON, headers=out_headers)
+        frames = sse_events(result, ctx, serving.executor.components)
+        return stream_response(result, ctx, out_headers, frames, shutdown_frame=_SHUTDOWN_FRAME)
+    return json_response(result, ctx, out_headers)
 
 
 def _check_admin(services: HttpServices, request: AnyRequest) -> None:
