@@ -16,7 +16,7 @@ windows are counted at `reserve`, the others at `admit_request`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import msgspec
@@ -173,48 +173,24 @@ class LimitPlan:
         out: list[PlannedWindow] = []
         for budget in budgets:
             for instance in scope_instances(budget.scope, ctx):
-                base = f"{self._prefix}rl:{budget.id}:"
-                if budget.requests_per_minute:
-                    label = f"budget `{budget.id}` ({budget.requests_per_minute} requests per minute)"
-                    key = f"{base}req:{_instance(instance)}"
-                    out.append(
-                        PlannedWindow(label=label, key=key, limit=budget.requests_per_minute, metric="req")
-                    )
-                if budget.tokens_per_minute:
-                    label = f"budget `{budget.id}` ({budget.tokens_per_minute} tokens per minute)"
-                    key = f"{base}tok:{_instance(instance)}"
-                    out.append(
-                        PlannedWindow(label=label, key=key, limit=budget.tokens_per_minute, metric="tok")
-                    )
+                out += _per_minute_windows(
+                    f"{self._prefix}rl:{budget.id}:",
+                    _instance(instance),
+                    (budget.requests_per_minute, budget.tokens_per_minute),
+                    _budget_rate_label(budget.id),
+                )
         return out
 
     def _key_windows(self, ctx: LimitContext) -> list[PlannedWindow]:
         key = ctx.key
         if key is None:
             return []
-        out: list[PlannedWindow] = []
-        base = f"{self._prefix}rlk:"
-        if key.requests_per_minute:
-            label = f"the key's limit of {key.requests_per_minute} requests per minute"
-            out.append(
-                PlannedWindow(
-                    label=label,
-                    key=f"{base}req:{_instance(key.id)}",
-                    limit=key.requests_per_minute,
-                    metric="req",
-                )
-            )
-        if key.tokens_per_minute:
-            label = f"the key's limit of {key.tokens_per_minute} tokens per minute"
-            out.append(
-                PlannedWindow(
-                    label=label,
-                    key=f"{base}tok:{_instance(key.id)}",
-                    limit=key.tokens_per_minute,
-                    metric="tok",
-                )
-            )
-        return out
+        return _per_minute_windows(
+            f"{self._prefix}rlk:",
+            _instance(key.id),
+            (key.requests_per_minute, key.tokens_per_minute),
+            lambda n, unit: f"the key's limit of {n} {unit} per minute",
+        )
 
     def request_windows(self, ctx: LimitContext) -> list[PlannedWindow]:
         """Windows counted once per request, at admission (key, tag, metadata, route, global)."""
@@ -228,6 +204,27 @@ class LimitPlan:
         """Every tokens-per-minute window the call's actual tokens are recorded in."""
         windows = self._key_windows(ctx) + self._budget_windows(self._token_rated, ctx)
         return [w for w in windows if w.metric == "tok"]
+
+
+def _budget_rate_label(budget_id: str) -> Callable[[int, str], str]:
+    return lambda n, unit: f"budget `{budget_id}` ({n} {unit} per minute)"
+
+
+def _per_minute_windows(
+    base: str, instance: str, limits: tuple[int | None, int | None], label: Callable[[int, str], str]
+) -> list[PlannedWindow]:
+    """The requests- and tokens-per-minute windows of one limit under `base` (each only when set)."""
+    rpm, tpm = limits
+    out: list[PlannedWindow] = []
+    if rpm:
+        out.append(
+            PlannedWindow(label=label(rpm, "requests"), key=f"{base}req:{instance}", limit=rpm, metric="req")
+        )
+    if tpm:
+        out.append(
+            PlannedWindow(label=label(tpm, "tokens"), key=f"{base}tok:{instance}", limit=tpm, metric="tok")
+        )
+    return out
 
 
 def to_windows(planned: Sequence[PlannedWindow], window_s: float, tokens: int | None = None) -> list[Window]:
