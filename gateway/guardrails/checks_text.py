@@ -215,23 +215,23 @@ class AllUppercase(SyncCheck):
     """Pass when the text has no lowercase letter."""
 
     cost: ClassVar[int] = 2
+    upper: ClassVar[bool] = True
+    """Which case the text must already be in."""
 
     def __init__(self, p: CaseParams) -> None:
         self.negate = p.not_
 
     def run(self, subject: Subject) -> CheckResult:
-        """Compare the text with its uppercase form."""
+        """Compare the text with its form in the required case."""
         text = subject.text
-        return CheckResult(_flip(text == text.upper(), self.negate), {"not": self.negate})
+        folded = text.upper() if self.upper else text.lower()
+        return CheckResult(_flip(text == folded, self.negate), {"not": self.negate})
 
 
 class AllLowercase(AllUppercase):
     """Pass when the text has no uppercase letter."""
 
-    def run(self, subject: Subject) -> CheckResult:
-        """Compare the text with its lowercase form."""
-        text = subject.text
-        return CheckResult(_flip(text == text.lower(), self.negate), {"not": self.negate})
+    upper: ClassVar[bool] = False
 
 
 _LANGUAGES = {
