@@ -1,9 +1,10 @@
-"""The machinery shared by the non-OpenAI fake upstreams: a threaded aiohttp server, scripting, recording.
+"""The machinery shared by every fake upstream: a threaded aiohttp server, scripting, recording.
 
-Each fake (anthropic_upstream, gemini_upstream, ollama_upstream, azure_upstream) subclasses
-`LoopbackServer`, adds its routes, validates requests the way its provider does and renders `Reply`s
-in its provider's wire format. Like tests/fakes/openai_upstream.py, the server runs in its own thread and
-event loop so that sync SDK clients, async tests and a gateway in another thread can all use it.
+`ScriptedServer` is the plumbing: an aiohttp server on 127.0.0.1 in its own thread and event loop (so
+sync SDK clients, async tests and a gateway in another thread can all use it) plus a queue of scripted
+replies. `FakeOpenAI` (tests/fakes/openai_upstream.py) builds on it with its own `Reply`; the other
+fakes (anthropic_upstream, gemini_upstream, ollama_upstream, azure_upstream) subclass `LoopbackServer`,
+add their routes, validate requests the way their provider does and render `Reply`s in its wire format.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import asyncio
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 import msgspec
 from aiohttp import web
 
-__all__ = ["LoopbackServer", "Recorded", "Reply", "ToolCall", "abort"]
+__all__ = ["LoopbackServer", "Recorded", "Reply", "ScriptedServer", "ToolCall", "abort"]
+
+ReplyT = TypeVar("ReplyT")
 
 
 @dataclass
@@ -70,15 +73,14 @@ def abort(request: web.Request) -> None:
         request.transport.abort()
 
 
-class LoopbackServer:
-    """A scriptable fake provider on 127.0.0.1; subclasses add routes."""
+class ScriptedServer(Generic[ReplyT]):
+    """A scriptable server on 127.0.0.1 in a background thread; subclasses add routes and a reply type."""
 
     def __init__(self, name: str = "fake", *, port: int = 0) -> None:
         self.name = name
         self.port = port
-        self.requests: list[Recorded] = []
-        self.default = Reply()
-        self._script: deque[Reply] = deque()
+        self.default = self.fresh_reply()
+        self._script: deque[ReplyT] = deque()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -89,19 +91,26 @@ class LoopbackServer:
         """Root URL of the server (no path)."""
         return f"http://127.0.0.1:{self.port}"
 
-    def script(self, *replies: Reply) -> None:
+    def fresh_reply(self) -> ReplyT:
+        """The default reply (used when nothing is scripted)."""
+        raise NotImplementedError
+
+    def script(self, *replies: ReplyT) -> None:
         """Queue replies used in order by the next requests."""
         with self._lock:
             self._script.extend(replies)
 
     def reset(self) -> None:
-        """Forget scripted replies and recorded requests."""
+        """Forget scripted replies and recorded requests; restore the default reply."""
         with self._lock:
             self._script.clear()
-            self.requests.clear()
-            self.default = Reply()
+            self.forget_requests()
+            self.default = self.fresh_reply()
 
-    def next_reply(self) -> Reply:
+    def forget_requests(self) -> None:
+        """Clear the recorded requests (called under the lock by `reset`)."""
+
+    def next_reply(self) -> ReplyT:
         """Return the next scripted reply, or the default one."""
         with self._lock:
             return self._script.popleft() if self._script else self.default
@@ -153,11 +162,28 @@ class LoopbackServer:
         await site.start()
         server = site._server
         assert server is not None
-        self.port = getattr(server, "sockets", ())[0].getsockname()[1]
+        sockets: Any = getattr(server, "sockets", ())
+        self.port = sockets[0].getsockname()[1]
 
     async def _shutdown(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+class LoopbackServer(ScriptedServer[Reply]):
+    """A scriptable fake provider on 127.0.0.1; subclasses add routes."""
+
+    def __init__(self, name: str = "fake", *, port: int = 0) -> None:
+        self.requests: list[Recorded] = []
+        super().__init__(name, port=port)
+
+    def fresh_reply(self) -> Reply:
+        """A default `Reply`."""
+        return Reply()
+
+    def forget_requests(self) -> None:
+        """Clear `requests`."""
+        self.requests.clear()
 
     async def record(self, request: web.Request) -> Any:
         """Record the request and return its decoded JSON body (None when it is not JSON)."""

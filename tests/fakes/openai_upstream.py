@@ -1,8 +1,9 @@
 """A fake OpenAI API on loopback, faithful to the wire format (JSON, SSE, errors), scriptable per test.
 
-It runs an aiohttp server in its own thread and event loop, so sync and async tests (and the gateway
-under test, in another thread) can all use it. By default every call succeeds with a completion whose
-text names the fake (`hello from <name>`), so a test can tell which upstream served a request.
+It runs on `tests.fakes.loopback.ScriptedServer` (an aiohttp server in its own thread and event loop),
+so sync and async tests (and the gateway under test, in another thread) can all use it. By default
+every call succeeds with a completion whose text names the fake (`hello from <name>`), so a test can
+tell which upstream served a request.
 `script(...)` queues replies that are used in order before the default resumes:
 
     upstream.script(Reply(status=429, headers={"retry-after": "0"}), Reply())
@@ -13,14 +14,14 @@ Every request is recorded (`requests`) with its path, headers and decoded JSON b
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 from aiohttp import web
+
+from tests.fakes.loopback import ScriptedServer
 
 __all__ = ["FakeOpenAI", "Recorded", "Reply"]
 
@@ -63,97 +64,32 @@ def _error_body(status: int) -> dict[str, Any]:
     }
 
 
-class FakeOpenAI:
+class FakeOpenAI(ScriptedServer[Reply]):
     """A scriptable fake OpenAI server on 127.0.0.1."""
 
     def __init__(self, name: str = "fake", *, port: int = 0) -> None:
-        self.name = name
-        self.port = port
         self.requests: list[Recorded] = []
-        self._script: deque[Reply] = deque()
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-        self.default = Reply()
-
-    # ------------------------------------------------------------------ control
+        super().__init__(name, port=port)
 
     @property
     def url(self) -> str:
         """Base URL including `/v1`, as the OpenAI SDK and gw providers expect."""
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def script(self, *replies: Reply) -> None:
-        """Queue replies used in order by the next requests."""
-        with self._lock:
-            self._script.extend(replies)
+    def fresh_reply(self) -> Reply:
+        """A default `Reply` (success, `hello from <name>`)."""
+        return Reply()
 
-    def reset(self) -> None:
-        """Forget scripted replies and recorded requests; restore the default reply."""
-        with self._lock:
-            self._script.clear()
-            self.requests.clear()
-            self.default = Reply()
+    def forget_requests(self) -> None:
+        """Clear `requests`."""
+        self.requests.clear()
 
-    def _next(self) -> Reply:
-        with self._lock:
-            return self._script.popleft() if self._script else self.default
-
-    def start(self) -> FakeOpenAI:
-        """Start serving in a background thread."""
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True, name=self.name)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("fake upstream did not start")
-        return self
-
-    def stop(self) -> None:
-        """Stop the server and its thread."""
-        loop = self._loop
-        if loop is None or self._thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        self._thread.join(10)
-        self._loop = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # ------------------------------------------------------------------ server
-
-    def _run(self, ready: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(self._startup())
-        ready.set()
-        loop.run_forever()
-        loop.close()
-
-    async def _startup(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
+        """Register the OpenAI endpoints the gateway calls."""
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/completions", self._completions)
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._models)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", ())
-        self.port = sockets[0].getsockname()[1]
-
-    async def _shutdown(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     async def _record(self, request: web.Request) -> dict[str, Any]:
         raw = await request.read()
@@ -169,7 +105,7 @@ class FakeOpenAI:
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await self._record(request)
-        reply = self._next()
+        reply = self.next_reply()
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
         if reply.status >= 400:
@@ -205,7 +141,7 @@ class FakeOpenAI:
 
     async def _completions(self, request: web.Request) -> web.Response:
         body = await self._record(request)
-        reply = self._next()
+        reply = self.next_reply()
         if reply.status >= 400:
             return web.json_response(reply.body or _error_body(reply.status), status=reply.status)
         text = reply.text if reply.text is not None else f"hello from {self.name}"
@@ -223,7 +159,7 @@ class FakeOpenAI:
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         body = await self._record(request)
-        reply = self._next()
+        reply = self.next_reply()
         if reply.status >= 400:
             return web.json_response(reply.body or _error_body(reply.status), status=reply.status)
         inputs = body.get("input")
