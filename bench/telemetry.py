@@ -7,7 +7,12 @@ guardrail verdict, a cache lookup, request end) and reports the mean cost per re
 
 - off:            metrics off, logs below level, tracing off (the floor);
 - logs+metrics:   JSON line to /dev/null through the msgspec formatter, Prometheus samples;
-- all on:         plus OpenTelemetry spans (5 per request), exported synchronously to a sink.
+- all on:         plus OpenTelemetry spans (5 per request), exported synchronously to a sink;
+- all on, unsampled: the same with the sampler dropping the trace (what a request outside
+                  `OTEL_TRACES_SAMPLER_ARG` costs with `parentbased_traceidratio`).
+
+Then the cost the span exporter adds on its own thread: OTLP protobuf encoding per span (the batch
+processor's thread runs it; it holds the GIL, so it competes with the event loop for the same core).
 
 It also checks the claim that tracing off allocates nothing per request: tracemalloc counts the
 bytes allocated by `gateway/telemetry/tracing.py` and the tracing branch of `request.py` while
@@ -26,6 +31,8 @@ from collections.abc import Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from compiler.specs import CompiledGateway, LeafSpec, ProviderSpec, RouteSpec, Source, StrategySpec
 from gateway.telemetry import EventLog, JsonFormatter, Metrics, Telemetry, Tracing
@@ -99,6 +106,11 @@ def variants() -> dict[str, Telemetry]:
         "all on": Telemetry(
             metrics=Metrics(), log=EventLog(logger(True)), tracing=Tracing(DiscardingExporter(), batch=False)
         ),
+        "all on, unsampled": Telemetry(
+            metrics=Metrics(),
+            log=EventLog(logger(True)),
+            tracing=Tracing(DiscardingExporter(), batch=False, sampler=ALWAYS_OFF),
+        ),
     }
     for tel in out.values():
         tel.bind(gateway())
@@ -135,15 +147,35 @@ def tracing_allocations(tel: Telemetry, requests: int) -> int:
     return sum(max(s.size_diff, 0) for s in stats)
 
 
+def otlp_encoding(requests: int) -> tuple[float, float]:
+    """Spans per request and CPU microseconds to OTLP-encode one span (the exporter thread's work)."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    exporter = InMemorySpanExporter()
+    tel = Telemetry(log=EventLog(logger(False)), tracing=Tracing(exporter, batch=False))
+    tel.bind(gateway())
+    headers = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+    for _ in range(requests):
+        one_request(tel, headers)
+    spans = exporter.get_finished_spans()
+    start = time.process_time()
+    for i in range(0, len(spans), 512):  # the batch processor's default batch size
+        encode_spans(spans[i : i + 512]).SerializePartialToString()
+    tel.shutdown()
+    return len(spans) / requests, (time.process_time() - start) / len(spans) * 1e6
+
+
 def main() -> None:
     """Run and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
     args = parser.parse_args()
     tels = variants()
-    print(f"{'variant':<14} {'µs/request':>10}")
+    print(f"{'variant':<18} {'µs/request':>10}")
     for name, tel in tels.items():
-        print(f"{name:<14} {measure(tel, args.requests):>10.1f}")
+        print(f"{name:<18} {measure(tel, args.requests):>10.1f}")
+    per_request, per_span = otlp_encoding(min(args.requests, 5000))
+    print(f"OTLP encoding on the exporter thread: {per_span:.1f} µs/span ({per_request:.0f} spans/request)")
     allocated = tracing_allocations(tels["off"], 1000)
     print(f"tracing off: bytes allocated in tracing.py over 1000 requests: {allocated}")
     for tel in tels.values():
