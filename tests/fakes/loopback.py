@@ -1,10 +1,11 @@
 """The machinery shared by every fake upstream: a threaded aiohttp server, scripting, recording.
 
-`ScriptedServer` is the plumbing: an aiohttp server on 127.0.0.1 in its own thread and event loop (so
-sync SDK clients, async tests and a gateway in another thread can all use it) plus a queue of scripted
-replies. `FakeOpenAI` (tests/fakes/openai_upstream.py) builds on it with its own `Reply`; the other
-fakes (anthropic_upstream, gemini_upstream, ollama_upstream, azure_upstream) subclass `LoopbackServer`,
-add their routes, validate requests the way their provider does and render `Reply`s in its wire format.
+`LoopbackApp` is the plumbing: an aiohttp server on 127.0.0.1 in its own thread and event loop (so
+sync SDK clients, async tests and a gateway in another thread can all use it); `ScriptedServer` adds a
+queue of scripted replies. `FakeOpenAI` (tests/fakes/openai_upstream.py) builds on it with its own
+`Reply`; the other fakes (anthropic_upstream, gemini_upstream, ollama_upstream, azure_upstream) subclass
+`LoopbackServer`, add their routes, validate requests the way their provider does and render `Reply`s in
+its wire format. The cluster tests' load balancer is a `LoopbackApp` too.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, Generic, Self, TypeVar
 import msgspec
 from aiohttp import web
 
-__all__ = ["LoopbackServer", "Recorded", "Reply", "ScriptedServer", "ToolCall", "abort"]
+__all__ = ["LoopbackApp", "LoopbackServer", "Recorded", "Reply", "ScriptedServer", "ToolCall", "abort"]
 
 ReplyT = TypeVar("ReplyT")
 
@@ -73,15 +74,12 @@ def abort(request: web.Request) -> None:
         request.transport.abort()
 
 
-class ScriptedServer(Generic[ReplyT]):
-    """A scriptable server on 127.0.0.1 in a background thread; subclasses add routes and a reply type."""
+class LoopbackApp:
+    """An aiohttp app on 127.0.0.1 served from its own thread and event loop; subclasses add routes."""
 
     def __init__(self, name: str = "fake", *, port: int = 0) -> None:
         self.name = name
         self.port = port
-        self.default = self.fresh_reply()
-        self._script: deque[ReplyT] = deque()
-        self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -91,41 +89,29 @@ class ScriptedServer(Generic[ReplyT]):
         """Root URL of the server (no path)."""
         return f"http://127.0.0.1:{self.port}"
 
-    def fresh_reply(self) -> ReplyT:
-        """The default reply (used when nothing is scripted)."""
-        raise NotImplementedError
-
-    def script(self, *replies: ReplyT) -> None:
-        """Queue replies used in order by the next requests."""
-        with self._lock:
-            self._script.extend(replies)
-
-    def reset(self) -> None:
-        """Forget scripted replies and recorded requests; restore the default reply."""
-        with self._lock:
-            self._script.clear()
-            self.forget_requests()
-            self.default = self.fresh_reply()
-
-    def forget_requests(self) -> None:
-        """Clear the recorded requests (called under the lock by `reset`)."""
-
-    def next_reply(self) -> ReplyT:
-        """Return the next scripted reply, or the default one."""
-        with self._lock:
-            return self._script.popleft() if self._script else self.default
+    def make_app(self) -> web.Application:
+        """The aiohttp application to serve (by default: one with `add_routes`)."""
+        app = web.Application()
+        self.add_routes(app)
+        return app
 
     def add_routes(self, app: web.Application) -> None:
-        """Register the provider's endpoints."""
+        """Register the server's endpoints."""
         raise NotImplementedError
 
+    async def on_startup(self) -> None:
+        """Runs on the server's loop before it listens."""
+
+    async def on_shutdown(self) -> None:
+        """Runs on the server's loop after it stopped listening."""
+
     def start(self) -> Self:
-        """Start serving in a background thread."""
+        """Start serving in a background thread; return once listening."""
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True, name=self.name)
         self._thread.start()
         if not ready.wait(10):
-            raise RuntimeError("fake upstream did not start")
+            raise RuntimeError(f"{self.name} did not start")
         return self
 
     def stop(self) -> None:
@@ -154,9 +140,8 @@ class ScriptedServer(Generic[ReplyT]):
         loop.close()
 
     async def _startup(self) -> None:
-        app = web.Application()
-        self.add_routes(app)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self.on_startup()
+        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
@@ -168,6 +153,41 @@ class ScriptedServer(Generic[ReplyT]):
     async def _shutdown(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        await self.on_shutdown()
+
+
+class ScriptedServer(LoopbackApp, Generic[ReplyT]):
+    """A `LoopbackApp` answering from a queue of scripted replies; subclasses add routes and a reply type."""
+
+    def __init__(self, name: str = "fake", *, port: int = 0) -> None:
+        super().__init__(name, port=port)
+        self.default = self.fresh_reply()
+        self._script: deque[ReplyT] = deque()
+        self._lock = threading.Lock()
+
+    def fresh_reply(self) -> ReplyT:
+        """The default reply (used when nothing is scripted)."""
+        raise NotImplementedError
+
+    def script(self, *replies: ReplyT) -> None:
+        """Queue replies used in order by the next requests."""
+        with self._lock:
+            self._script.extend(replies)
+
+    def reset(self) -> None:
+        """Forget scripted replies and recorded requests; restore the default reply."""
+        with self._lock:
+            self._script.clear()
+            self.forget_requests()
+            self.default = self.fresh_reply()
+
+    def forget_requests(self) -> None:
+        """Clear the recorded requests (called under the lock by `reset`)."""
+
+    def next_reply(self) -> ReplyT:
+        """Return the next scripted reply, or the default one."""
+        with self._lock:
+            return self._script.popleft() if self._script else self.default
 
 
 class LoopbackServer(ScriptedServer[Reply]):
