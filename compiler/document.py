@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Severity
+from compiler.did_you_mean import suggest
 from compiler.pointer import parent
 from compiler.specs import Source
 
@@ -74,6 +76,11 @@ class Document:
             hint=hint,
             notes=notes,
         )
+
+    def unknown(self, code: str, pointer: str, kind: str, name: str, known: Iterable[str]) -> Diagnostic:
+        """Diagnose a reference to an undefined `kind`, suggesting the closest defined name."""
+        hint = suggest(name, known, f"defined {kind}s")
+        return self.diag(code, pointer, f"unknown {kind} `{name}`", hint=hint)
 
     def where(self, pointer: str) -> str:
         """Return `file:line:col` of a node, for notes."""

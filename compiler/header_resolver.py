@@ -81,15 +81,8 @@ class HeaderResolver:
         if node.provider is None and node.virtual_key is not None:
             if node.virtual_key in self.known:
                 return node.virtual_key, []
-            hint = suggest(node.virtual_key, self.known, "defined providers")
-            return None, [
-                doc.diag(
-                    "GW-E0301",
-                    join(pointer, "virtual_key"),
-                    f"unknown provider `{node.virtual_key}`",
-                    hint=hint,
-                )
-            ]
+            at = join(pointer, "virtual_key")
+            return None, [doc.unknown("GW-E0301", at, "provider", node.virtual_key, self.known)]
         if node.provider is None:
             hint = "add `provider` (with `api_key`), `virtual_key`, or `strategy` + `targets`"
             return None, [doc.diag("GW-E0506", pointer, "a target needs a `provider`", hint=hint)]
@@ -103,9 +96,9 @@ class HeaderResolver:
             msg = "`provider` looks like a credential (value not shown); put keys in `api_key`"
             return None, [doc.diag("GW-E0603", join(pointer, "provider"), msg)]
         if slug not in _ADAPTERS:
-            hint = suggest(name, [*self.known, *_ADAPTERS], "providers and slugs")
+            named = suggest(name, [*self.known, *_ADAPTERS], "providers and slugs")
             return None, [
-                doc.diag("GW-E0603", join(pointer, "provider"), f"unknown provider `{name}`", hint=hint)
+                doc.diag("GW-E0603", join(pointer, "provider"), f"unknown provider `{name}`", hint=named)
             ]
         if key is None and slug not in _KEYLESS:
             msg = f"provider `{name}` needs an `api_key` (or name a provider defined in the gateway)"

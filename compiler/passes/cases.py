@@ -57,8 +57,7 @@ def _build_one(
     doc = entry.doc
     route = routes.get(raw.route)
     if route is None:
-        hint = suggest(raw.route, routes, "defined routes")
-        return None, [doc.diag("GW-E0303", "/route", f"unknown route `{raw.route}`", hint=hint)]
+        return None, [doc.unknown("GW-E0303", "/route", "route", raw.route, routes)]
     keys = target_keys(route)
     diags: list[Diagnostic] = []
     upstreams: list[tuple[str, tuple[OutcomeSpec, ...]]] = []

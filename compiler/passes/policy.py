@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from compiler.diagnostics import Diagnostic
-from compiler.did_you_mean import suggest
 from compiler.passes.kinds import Entry
 from compiler.passes.routes import check_guardrail_refs
 from compiler.pointer import join
@@ -32,11 +31,8 @@ def build_policy(
     )
     for i, route in enumerate(raw.header_selectable_routes or ()):
         if route not in routes:
-            hint = suggest(route, routes, "defined routes")
             diags.append(
-                doc.diag(
-                    "GW-E0303", join("/header_selectable_routes", i), f"unknown route `{route}`", hint=hint
-                )
+                doc.unknown("GW-E0303", join("/header_selectable_routes", i), "route", route, routes)
             )
     spec = PolicySpec(
         enforced_input_guardrails=raw.enforced_input_guardrails,

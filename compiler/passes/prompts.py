@@ -17,7 +17,6 @@ from jsonschema.exceptions import SchemaError
 
 from compiler.canonical import canonical_json
 from compiler.diagnostics import Diagnostic
-from compiler.did_you_mean import suggest
 from compiler.document import Document
 from compiler.passes.kinds import Entry
 from compiler.passes.prompts_raw import RawPrompt
@@ -78,8 +77,7 @@ def _build_one(
     doc = entry.doc
     diags: list[Diagnostic] = []
     if raw.route not in routes:
-        hint = suggest(raw.route, routes, "defined routes")
-        diags.append(doc.diag("GW-E0303", "/route", f"unknown route `{raw.route}`", hint=hint))
+        diags.append(doc.unknown("GW-E0303", "/route", "route", raw.route, routes))
     variables: list[PromptVariableSpec] = []
     for name in sorted(raw.variables):
         variable, errs = _variable(doc, name, raw.variables[name])

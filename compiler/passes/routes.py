@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.diagnostics import Diagnostic
-from compiler.did_you_mean import suggest
 from compiler.document import Document
 from compiler.passes.inherit import Inherited
 from compiler.passes.kinds import Entry
@@ -34,8 +33,7 @@ def check_guardrail_refs(
     for i, ident in enumerate(ids):
         at = join(pointer, indexes[i] if indexes is not None else i)
         if ident not in guardrails:
-            hint = suggest(ident, guardrails, "defined guardrails")
-            diags.append(doc.diag("GW-E0302", at, f"unknown guardrail `{ident}`", hint=hint))
+            diags.append(doc.unknown("GW-E0302", at, "guardrail", ident, guardrails))
             continue
         applies = guardrails[ident]
         if applies is not None and where not in applies:
@@ -63,8 +61,7 @@ class ManifestResolver:
             add = "add `provider: <provider id>`, or `strategy` + `targets`"
             return None, [doc.diag("GW-E0506", pointer, "a target needs a `provider`", hint=add)]
         if name not in self.providers:
-            hint = suggest(name, self.providers, "defined providers")
-            return None, [doc.diag("GW-E0301", join(pointer, key), f"unknown provider `{name}`", hint=hint)]
+            return None, [doc.unknown("GW-E0301", join(pointer, key), "provider", name, self.providers)]
         return name, []
 
     def guardrails(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from compiler.diagnostics import Diagnostic
-from compiler.did_you_mean import suggest
 from compiler.passes.kinds import Entry
 from compiler.pointer import join
 from compiler.raw import RawBudget, RawPricing
@@ -25,8 +24,7 @@ def _budget(
     scope = raw.scope
     if scope.kind in ("route", "provider") and scope.value not in refs[scope.kind]:
         code = "GW-E0303" if scope.kind == "route" else "GW-E0301"
-        hint = suggest(scope.value, refs[scope.kind], f"defined {scope.kind}s")
-        diags.append(doc.diag(code, "/scope/value", f"unknown {scope.kind} `{scope.value}`", hint=hint))
+        diags.append(doc.unknown(code, "/scope/value", scope.kind, scope.value, refs[scope.kind]))
     spec = BudgetSpec(
         id=raw.id,
         scope=ScopeSpec(kind=scope.kind, value=scope.value, metadata_key=scope.metadata_key),
