@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from compiler.diagnostics import Diagnostic
 from compiler.document import Document
 from compiler.hosts import host_allowed
+from compiler.passes.guardrails import python_regex, regex_params
 from compiler.pointer import join
 
 __all__ = ["MAX_HEADER_PATTERN", "check_header_check", "nested_quantifier"]
@@ -27,8 +28,6 @@ __all__ = ["MAX_HEADER_PATTERN", "check_header_check", "nested_quantifier"]
 MAX_HEADER_PATTERN = 512
 """Longest regular expression a header config may carry."""
 
-_REGEX_PARAMS = ("rule", "pattern", "regex", "patterns")
-_JS_NAMED_GROUP = re.compile(r"\(\?<(?=[A-Za-z_])")
 _ALLOW_HINT = "an operator can allow the host in the policy's `allowed_custom_hosts`"
 
 
@@ -59,7 +58,7 @@ def nested_quantifier(pattern: str) -> bool:
     """Tell whether a repeated group contains another repeat with no upper bound (or vice versa)."""
     sre = _parser()
     try:
-        parsed = sre.parse(_JS_NAMED_GROUP.sub("(?P<", pattern))
+        parsed = sre.parse(python_regex(pattern))
     except (re.error, RecursionError, OverflowError):
         return False  # reported by the compile check
     unbounded = sre.MAXREPEAT
@@ -75,19 +74,14 @@ def nested_quantifier(pattern: str) -> bool:
 
 def _regex_problems(doc: Document, pointer: str, params: dict[str, Any]) -> list[Diagnostic]:  # Any: JSON
     diags: list[Diagnostic] = []
-    for key in _REGEX_PARAMS:
-        value = params.get(key)
-        items = [(join(pointer, key), value)] if isinstance(value, str) else []
-        if isinstance(value, list):
-            items = [(join(pointer, key, i), v) for i, v in enumerate(value) if isinstance(v, str)]
-        for where, pattern in items:
-            if len(pattern) > MAX_HEADER_PATTERN:
-                msg = f"regular expression is {len(pattern)} characters; a header allows {MAX_HEADER_PATTERN}"
-                diags.append(doc.diag("GW-E0609", where, msg, hint="define the guardrail in a manifest"))
-            elif nested_quantifier(pattern):
-                msg = "regular expression nests unbounded quantifiers (catastrophic backtracking)"
-                hint = "rewrite without a repeated group that contains `+`, `*` or `{n,}`"
-                diags.append(doc.diag("GW-E0609", where, msg, hint=hint))
+    for where, pattern in regex_params(pointer, params):
+        if len(pattern) > MAX_HEADER_PATTERN:
+            msg = f"regular expression is {len(pattern)} characters; a header allows {MAX_HEADER_PATTERN}"
+            diags.append(doc.diag("GW-E0609", where, msg, hint="define the guardrail in a manifest"))
+        elif nested_quantifier(pattern):
+            msg = "regular expression nests unbounded quantifiers (catastrophic backtracking)"
+            hint = "rewrite without a repeated group that contains `+`, `*` or `{n,}`"
+            diags.append(doc.diag("GW-E0609", where, msg, hint=hint))
     return diags
 
 

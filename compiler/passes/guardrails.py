@@ -18,7 +18,7 @@ from compiler.raw import RawGuardrail
 from compiler.schema import SchemaSet, check_instance
 from compiler.specs import CheckSpec, GuardrailSpec
 
-__all__ = ["build_check", "build_guardrails", "check_id", "compile_regex"]
+__all__ = ["build_check", "build_guardrails", "check_id", "compile_regex", "python_regex", "regex_params"]
 
 _REGEX_PARAMS = ("rule", "pattern", "regex", "patterns")
 
@@ -33,26 +33,38 @@ def check_id(raw: str) -> str:
     return _ALIASES.get(name, name)
 
 
+def python_regex(pattern: str) -> str:
+    """Rewrite JavaScript named groups `(?<name>…)` as Python's `(?P<name>…)`."""
+    return _JS_NAMED_GROUP.sub("(?P<", pattern)
+
+
 def compile_regex(pattern: str) -> str | None:
     """Compile a pattern (JavaScript `(?<name>…)` groups accepted); return the error, or None."""
     try:
-        re.compile(_JS_NAMED_GROUP.sub("(?P<", pattern))
+        re.compile(python_regex(pattern))
     except (re.error, RecursionError, OverflowError) as exc:
         return str(getattr(exc, "msg", "invalid pattern"))
     return None
 
 
-def _check_regexes(doc: Document, pointer: str, params: dict[str, Any]) -> list[Diagnostic]:  # Any: JSON
-    diags: list[Diagnostic] = []
+def regex_params(pointer: str, params: dict[str, Any]) -> list[tuple[str, str]]:  # Any: JSON
+    """Every regular expression among a check's parameters, with its pointer (lists item by item)."""
+    items: list[tuple[str, str]] = []
     for key in _REGEX_PARAMS:
         value = params.get(key)
-        items = [(join(pointer, key), value)] if isinstance(value, str) else []
-        if isinstance(value, list):
-            items = [(join(pointer, key, i), v) for i, v in enumerate(value) if isinstance(v, str)]
-        for where, pattern in items:
-            problem = compile_regex(pattern)
-            if problem is not None:
-                diags.append(doc.diag("GW-E0502", where, f"regular expression does not compile: {problem}"))
+        if isinstance(value, str):
+            items.append((join(pointer, key), value))
+        elif isinstance(value, list):
+            items += [(join(pointer, key, i), v) for i, v in enumerate(value) if isinstance(v, str)]
+    return items
+
+
+def _check_regexes(doc: Document, pointer: str, params: dict[str, Any]) -> list[Diagnostic]:  # Any: JSON
+    diags: list[Diagnostic] = []
+    for where, pattern in regex_params(pointer, params):
+        problem = compile_regex(pattern)
+        if problem is not None:
+            diags.append(doc.diag("GW-E0502", where, f"regular expression does not compile: {problem}"))
     return diags
 
 
