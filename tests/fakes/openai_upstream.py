@@ -8,39 +8,24 @@ tell which upstream served a request.
 
     upstream.script(Reply(status=429, headers={"retry-after": "0"}), Reply())
 
-Every request is recorded (`requests`) with its path, headers and decoded JSON body.
+Every request is recorded (`requests`) with its path, headers and decoded JSON body. `Reply` is the one
+all fakes share (tests/fakes/loopback.py); this fake honours `status`, `body`, `headers`, `delay_s`,
+`text`, `break_after` and `chunk_delay_s`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
-from tests.fakes.loopback import ScriptedServer
+from tests.fakes.loopback import Reply, ScriptedServer
 
 __all__ = ["FakeOpenAI", "Recorded", "Reply"]
-
-
-@dataclass
-class Reply:
-    """One scripted answer."""
-
-    status: int = 200
-    body: dict[str, Any] | None = None
-    """JSON body to send instead of the generated one (errors default to OpenAI's error shape)."""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
-    """Wait before sending the status line."""
-    text: str | None = None
-    """Completion text (default `hello from <name>`)."""
-    break_after: int | None = None
-    """Streams: drop the connection after this many chunks, without `[DONE]`."""
-    chunk_delay_s: float = 0.0
 
 
 @dataclass
