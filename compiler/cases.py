@@ -19,19 +19,21 @@ Verdict = Literal["pass", "flag", "redact", "deny"]
 BudgetDecision = Literal["none", "allowed", "alert", "denied"]
 
 
-class RawOutcome(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """One simulated upstream answer as written (a bare status is converted by the pass)."""
+class _Outcome(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The fields of one simulated upstream answer, the same as written and compiled."""
 
     status: int = 200
     latency_ms: int = 0
+    """Simulated, never slept: above the attempt's timeout the attempt fails with 408."""
     content: str | None = None
+    """Completion text of a success (default: `simulated reply from <provider>`)."""
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     retry_after_ms: int | None = None
 
 
-class RawExpect(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """`expect:` as written."""
+class _Expect(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The expectations of a case, the same as written and compiled; None means not checked."""
 
     status: int | None = None
     target: str | None = None
@@ -42,6 +44,14 @@ class RawExpect(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     cache: str | None = None
     budget: BudgetDecision | None = None
     error_code: str | None = None
+
+
+class RawOutcome(_Outcome, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One simulated upstream answer as written (a bare status is converted by the pass)."""
+
+
+class RawExpect(_Expect, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`expect:` as written."""
 
 
 class RawTest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -61,31 +71,12 @@ class RawTest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     expect: RawExpect
 
 
-class OutcomeSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class OutcomeSpec(_Outcome, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One simulated upstream answer."""
 
-    status: int = 200
-    latency_ms: int = 0
-    """Simulated, never slept: above the attempt's timeout the attempt fails with 408."""
-    content: str | None = None
-    """Completion text of a success (default: `simulated reply from <provider>`)."""
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    retry_after_ms: int | None = None
 
-
-class CaseExpect(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class CaseExpect(_Expect, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Expectations on the last request of a case; None means not checked."""
-
-    status: int | None = None
-    target: str | None = None
-    provider: str | None = None
-    tried: tuple[str, ...] | None = None
-    retries: int | None = None
-    guardrails: Verdict | None = None
-    cache: str | None = None
-    budget: BudgetDecision | None = None
-    error_code: str | None = None
 
 
 class TestCaseSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
