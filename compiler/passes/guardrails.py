@@ -12,7 +12,7 @@ from compiler.canonical import canonical_json
 from compiler.diagnostics import Diagnostic
 from compiler.did_you_mean import suggest
 from compiler.document import Document
-from compiler.passes.kinds import Entry
+from compiler.passes.kinds import Entry, build_each
 from compiler.pointer import join
 from compiler.raw import RawGuardrail
 from compiler.schema import SchemaSet, check_instance
@@ -138,11 +138,4 @@ def build_guardrails(
     entries: list[Entry], schemas: SchemaSet
 ) -> tuple[list[GuardrailSpec], list[Diagnostic]]:
     """Build a GuardrailSpec for every valid guardrail manifest."""
-    specs: list[GuardrailSpec] = []
-    diags: list[Diagnostic] = []
-    for entry in entries:
-        if entry.kind == "guardrail" and isinstance(entry.raw, RawGuardrail):
-            spec, errs = _build_one(entry, entry.raw, schemas)
-            specs.append(spec)
-            diags.extend(errs)
-    return specs, diags
+    return build_each(entries, RawGuardrail, lambda entry, raw: _build_one(entry, raw, schemas))

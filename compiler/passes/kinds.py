@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -15,7 +16,7 @@ from compiler.passes.prompts_raw import RawPrompt
 from compiler.raw import RawBudget, RawGuardrail, RawPolicy, RawPricing, RawProvider, RawRoute
 from compiler.schema import KINDS, RESERVED_KINDS, SchemaSet, check_instance, json_type
 
-__all__ = ["RAW_TYPES", "Entry", "build_entries"]
+__all__ = ["RAW_TYPES", "Entry", "build_each", "build_entries"]
 
 RAW_TYPES: dict[str, type[Any]] = {
     "provider": RawProvider,
@@ -38,6 +39,27 @@ class Entry:
     id: str | None
     doc: Document
     raw: Any  # Any: one of RAW_TYPES' structs, or None when the manifest has errors
+
+
+_Raw = TypeVar("_Raw")
+_Spec = TypeVar("_Spec")
+
+
+def build_each(
+    entries: list[Entry],
+    raw_type: type[_Raw],
+    build: Callable[[Entry, _Raw], tuple[_Spec | None, list[Diagnostic]]],
+) -> tuple[list[_Spec], list[Diagnostic]]:
+    """Build every valid manifest of one kind (its raw struct is `raw_type`), collecting diagnostics."""
+    specs: list[_Spec] = []
+    diags: list[Diagnostic] = []
+    for entry in entries:
+        if isinstance(entry.raw, raw_type):
+            spec, errs = build(entry, entry.raw)
+            diags.extend(errs)
+            if spec is not None:
+                specs.append(spec)
+    return specs, diags
 
 
 def _kind_of(doc: Document) -> tuple[str | None, list[Diagnostic]]:

@@ -8,7 +8,7 @@ from typing import cast
 from compiler.diagnostics import Diagnostic
 from compiler.did_you_mean import suggest
 from compiler.document import Document
-from compiler.passes.kinds import Entry
+from compiler.passes.kinds import Entry, build_each
 from compiler.pointer import join
 from compiler.raw import RawEnv, RawProvider
 from compiler.specs import AdapterType, ProviderSpec, SecretRef
@@ -75,11 +75,4 @@ def _build_one(entry: Entry, raw: RawProvider) -> tuple[ProviderSpec, list[Diagn
 
 def build_providers(entries: list[Entry]) -> tuple[list[ProviderSpec], list[Diagnostic]]:
     """Build a ProviderSpec for every valid provider manifest."""
-    specs: list[ProviderSpec] = []
-    diags: list[Diagnostic] = []
-    for entry in entries:
-        if entry.kind == "provider" and isinstance(entry.raw, RawProvider):
-            spec, errs = _build_one(entry, entry.raw)
-            specs.append(spec)
-            diags.extend(errs)
-    return specs, diags
+    return build_each(entries, RawProvider, _build_one)

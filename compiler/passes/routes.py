@@ -9,7 +9,7 @@ from typing import Any
 from compiler.diagnostics import Diagnostic
 from compiler.document import Document
 from compiler.passes.inherit import Inherited
-from compiler.passes.kinds import Entry
+from compiler.passes.kinds import Entry, build_each
 from compiler.passes.streaming import check_stream_guardrails
 from compiler.passes.tree import TreeBuilder, dedupe
 from compiler.pointer import join
@@ -118,12 +118,4 @@ def build_routes(
     entries: list[Entry], resolver: ManifestResolver, policy: PolicySpec
 ) -> tuple[list[RouteSpec], list[Diagnostic]]:
     """Compile every valid route manifest."""
-    specs: list[RouteSpec] = []
-    diags: list[Diagnostic] = []
-    for entry in entries:
-        if entry.kind == "route" and isinstance(entry.raw, RawRoute):
-            spec, errs = build_route(entry, entry.raw, resolver, policy)
-            diags.extend(errs)
-            if spec is not None:
-                specs.append(spec)
-    return specs, diags
+    return build_each(entries, RawRoute, lambda entry, raw: build_route(entry, raw, resolver, policy))

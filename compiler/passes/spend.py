@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from compiler.diagnostics import Diagnostic
-from compiler.passes.kinds import Entry
+from compiler.passes.kinds import Entry, build_each
 from compiler.pointer import join
 from compiler.raw import RawBudget, RawPricing
 from compiler.specs import BudgetSpec, PriceSpec, ScopeSpec
@@ -43,14 +43,7 @@ def build_budgets(
     entries: list[Entry], refs: Mapping[str, Mapping[str, object]]
 ) -> tuple[list[BudgetSpec], list[Diagnostic]]:
     """Compile every valid budget; `refs` maps `route`/`provider` to the defined ids."""
-    specs: list[BudgetSpec] = []
-    diags: list[Diagnostic] = []
-    for entry in entries:
-        if entry.kind == "budget" and isinstance(entry.raw, RawBudget):
-            spec, errs = _budget(entry, entry.raw, refs)
-            specs.append(spec)
-            diags += errs
-    return specs, diags
+    return build_each(entries, RawBudget, lambda entry, raw: _budget(entry, raw, refs))
 
 
 def build_prices(entries: list[Entry]) -> tuple[list[PriceSpec], list[Diagnostic]]:
