@@ -16,12 +16,9 @@ import httpx
 import openai
 from prometheus_client.parser import text_string_to_metric_families
 
-from compiler import compile_paths
-from gateway.app import create_app
 from gateway.app.factory import default_compilers
-from gateway.app.wiring import Wiring
 from gateway.telemetry import Metrics, Telemetry
-from tests.integration.gateway.server import GatewayServer
+from tests.integration.gateway.server import compiled_from, wired_server
 
 __all__ = ["PROVIDER_KEY", "CacheGateway", "write_config"]
 
@@ -59,23 +56,16 @@ class CacheGateway:
     """One gw server on loopback with the cache (and, optionally, storage) wired from `env`."""
 
     def __init__(self, config_dir: Path, env: dict[str, str]) -> None:
-        result = compile_paths([config_dir])
-        assert result.gateway is not None, result
         self.env = {"GW_CACHE_TEST_KEY": PROVIDER_KEY, **env}
         self.telemetry = Telemetry(metrics=Metrics())
-        self.wiring = Wiring(self.env, config_root=config_dir, telemetry=self.telemetry)
-        app = create_app(
-            result.gateway,
-            components=self.wiring.for_config,
-            compile_header=default_compilers()[1],
+        self.server, self.wiring = wired_server(
+            compiled_from(config_dir),
+            self.env,
+            config_root=config_dir,
             telemetry=self.telemetry,
-            startup=[self.wiring.startup],
-            shutdown=[self.wiring.shutdown],
-            readiness=self.wiring.readiness,
+            compile_header=default_compilers()[1],
             watch=False,
-            env=self.env,
         )
-        self.server = GatewayServer(app)
 
     def start(self) -> CacheGateway:
         """Serve until `stop`."""

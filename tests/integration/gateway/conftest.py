@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from litestar import Litestar
 
 from compiler.specs import CompiledGateway
 from gateway.app import create_app
 from tests.fakes.openai_upstream import FakeOpenAI
-from tests.integration.gateway.server import GatewayServer
+from tests.integration.gateway.server import ServeFn, serving
 
-ServeFn = Callable[..., GatewayServer]
+__all__ = ["ServeFn"]
 
 
 @pytest.fixture(scope="session")
@@ -33,15 +34,9 @@ def _fresh_upstreams(upstreams: dict[str, FakeOpenAI]) -> None:
 @pytest.fixture
 def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[ServeFn]:
     """Start the real server on a compiled gateway; stopped at the end of the test."""
-    started: list[GatewayServer] = []
     monkeypatch.setenv("GW_TEST_KEY", "sk-test-not-a-real-key")
 
-    def start(compiled: CompiledGateway, **kwargs: Any) -> GatewayServer:
-        kwargs.setdefault("admin_token", "admin-secret")
-        server = GatewayServer(create_app(compiled, **kwargs)).start()
-        started.append(server)
-        return server
+    def build(compiled: CompiledGateway, **kwargs: Any) -> Litestar:  # Any: create_app options
+        return create_app(compiled, **{"admin_token": "admin-secret", **kwargs})
 
-    yield start
-    for server in started:
-        server.stop()
+    yield from serving(build)

@@ -9,12 +9,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from compiler import compile_header_config, compile_sources
-from gateway.app import create_app
-from gateway.app.wiring import Wiring
+from compiler import compile_header_config
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.openai_upstream import FakeOpenAI
-from tests.integration.gateway.server import GatewayServer
+from tests.integration.gateway.server import GatewayServer, compiled_from, wired_server
 
 GUARDRAILS = """\
 kind: guardrail
@@ -150,23 +148,12 @@ def server(upstream: FakeOpenAI, webhook: FakeWebhook) -> Iterator[GatewayServer
     webhook.reset()
     provider = f"kind: provider\nid: up\ntype: openai-compatible\nbase_url: {upstream.url}\n"
     guardrails = GUARDRAILS.replace("WEBHOOK_URL", webhook.base_url + "/hook")
-    result = compile_sources(
+    compiled = compiled_from(
         {"providers.yaml": provider, "guardrails.yaml": guardrails, "routes.yaml": ROUTES}
     )
-    assert result.gateway is not None, result.diagnostics
-    env = {"GW_CACHE": "0"}
-    wiring = Wiring(env, config_root=None, telemetry=None)
-    app = create_app(
-        result.gateway,
-        compile_header=compile_header_config,
-        components=wiring.for_config,
-        env=env,
-        startup=[wiring.startup],
-        shutdown=[wiring.shutdown],
-    )
-    started = GatewayServer(app).start()
-    yield started
-    started.stop()
+    started, _ = wired_server(compiled, {"GW_CACHE": "0"}, compile_header=compile_header_config)
+    with started:
+        yield started
 
 
 def sse_payloads(raw: bytes) -> list[Any]:

@@ -7,11 +7,8 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from compiler import compile_sources
-from gateway.app import create_app
-from gateway.app.wiring import Wiring
 from tests.fakes.openai_upstream import FakeOpenAI
-from tests.integration.gateway.server import GatewayServer
+from tests.integration.gateway.server import GatewayServer, compiled_from, wired_server
 
 ROUTES = """\
 kind: guardrail
@@ -97,7 +94,7 @@ def server(upstream: FakeOpenAI) -> Iterator[GatewayServer]:
     """gw serving the prompts above (guardrail engine, memory cache) on loopback."""
     upstream.reset()
     provider = f"kind: provider\nid: up\ntype: openai-compatible\nbase_url: {upstream.url}\n"
-    result = compile_sources(
+    compiled = compiled_from(
         {
             "providers.yaml": provider,
             "routes.yaml": ROUTES,
@@ -105,19 +102,9 @@ def server(upstream: FakeOpenAI) -> Iterator[GatewayServer]:
             "prompts/partials/tone.j2": TONE,
         }
     )
-    assert result.gateway is not None, result.diagnostics
-    env = {"GW_CACHE": "1"}
-    wiring = Wiring(env, config_root=None, telemetry=None)
-    app = create_app(
-        result.gateway,
-        components=wiring.for_config,
-        env=env,
-        startup=[wiring.startup],
-        shutdown=[wiring.shutdown],
-    )
-    started = GatewayServer(app).start()
-    yield started
-    started.stop()
+    started, _ = wired_server(compiled, {"GW_CACHE": "1"})
+    with started:
+        yield started
 
 
 @pytest.fixture

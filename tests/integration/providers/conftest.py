@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from litestar import Litestar
 
 from compiler.specs import CompiledGateway, ProviderSpec, SecretRef
 from gateway.app import create_app
@@ -17,9 +18,7 @@ from tests.fakes.loopback import LoopbackServer
 from tests.fakes.ollama_upstream import FakeOllama
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.gateway.runtime.builders import provider
-from tests.integration.gateway.server import GatewayServer
-
-ServeFn = Callable[..., GatewayServer]
+from tests.integration.gateway.server import ServeFn, serving
 
 ENV = {
     "GW_OPENAI_KEY": "sk-openai-test",
@@ -75,14 +74,9 @@ def providers(fakes: dict[str, Any]) -> dict[str, ProviderSpec]:
 @pytest.fixture
 def serve() -> Iterator[ServeFn]:
     """Start the real server on a compiled gateway; stopped at the end of the test."""
-    started: list[GatewayServer] = []
 
-    def start(compiled: CompiledGateway, **kwargs: Any) -> GatewayServer:
+    def build(compiled: CompiledGateway, **kwargs: Any) -> Litestar:  # Any: create_app options
         env = {**ENV, **kwargs.pop("env", {})}
-        server = GatewayServer(create_app(compiled, admin_token="admin-secret", env=env, **kwargs)).start()
-        started.append(server)
-        return server
+        return create_app(compiled, admin_token="admin-secret", env=env, **kwargs)
 
-    yield start
-    for server in started:
-        server.stop()
+    yield from serving(build)

@@ -21,11 +21,8 @@ import httpx
 import openai
 import sqlalchemy as sa
 
-from compiler import compile_paths
-from gateway.app import create_app
-from gateway.app.wiring import Wiring
 from gateway.storage.database import make_sync_engine
-from tests.integration.gateway.server import GatewayServer
+from tests.integration.gateway.server import compiled_from, wired_server
 
 __all__ = ["ADMIN", "PROVIDER_SECRET", "LogCapture", "SpendGateway", "db_upgrade", "write_config"]
 
@@ -106,8 +103,6 @@ class SpendGateway:
     def __init__(
         self, config_dir: Path, database_url: str, spool: Path, *, valkey_url: str | None = None
     ) -> None:
-        result = compile_paths([config_dir])
-        assert result.gateway is not None, result
         env = {
             "GW_DATABASE_URL": database_url,
             "GW_USAGE_SPOOL": str(spool),
@@ -117,18 +112,9 @@ class SpendGateway:
         if valkey_url:
             env["GW_VALKEY_URL"] = valkey_url
         self.database_url = database_url
-        self.wiring = Wiring(env, config_root=config_dir, telemetry=None)
-        app = create_app(
-            result.gateway,
-            components=self.wiring.for_config,
-            startup=[self.wiring.startup],
-            shutdown=[self.wiring.shutdown],
-            readiness=self.wiring.readiness,
-            storage=self.wiring.storage,
-            admin_token=ADMIN,
-            env=env,
+        self.server, self.wiring = wired_server(
+            compiled_from(config_dir), env, config_root=config_dir, admin_token=ADMIN
         )
-        self.server = GatewayServer(app)
         self._engine = make_sync_engine(database_url)
         self._clients: list[openai.OpenAI] = []
 
