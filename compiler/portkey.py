@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import msgspec
-
+from compiler.conversion import convert_raw
 from compiler.diagnostics import Diagnostic, sort_key
 from compiler.did_you_mean import suggest
 from compiler.document import Document
@@ -131,7 +130,9 @@ def _compile_json(doc: Document, base: CompiledGateway, schemas: SchemaSet) -> H
     diags = check_instance(doc, schemas.validator("header"), doc.data)
     if diags:
         return _fail(diags)
-    raw = msgspec.convert(doc.data, RawHeaderNode, strict=False)
+    raw, problems = convert_raw(doc, doc.data, RawHeaderNode)
+    if raw is None:
+        return _fail(problems)
     resolver = HeaderResolver(base=base, schemas=schemas)
     diags = _check_hosts(doc, raw, "", base.policy)
     route_in, route_out, errs = _root_guardrails(doc, raw, resolver, base.policy)

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import msgspec
-
 from compiler.cases import RawTest
+from compiler.conversion import convert_raw
 from compiler.diagnostics import Diagnostic
 from compiler.did_you_mean import closest
 from compiler.document import Document
@@ -98,9 +97,7 @@ def build_entries(docs: list[Document], schemas: SchemaSet) -> tuple[list[Entry]
         ident = ident if isinstance(ident, str) else None
         raw = None
         if not errors and not doc.broken:
-            try:
-                raw = msgspec.convert(doc.data, RAW_TYPES[kind], strict=False)
-            except msgspec.ValidationError as exc:
-                diags.append(doc.diag("GW-E0901", "", f"schema and raw struct disagree: {exc}"))
+            raw, problems = convert_raw(doc, doc.data, RAW_TYPES[kind])
+            diags.extend(problems)
         entries.append(Entry(kind=kind, id=ident, doc=doc, raw=raw))
     return entries, diags
