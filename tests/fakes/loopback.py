@@ -13,15 +13,27 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Self, TypeVar
 
 import msgspec
 from aiohttp import web
 
-__all__ = ["LoopbackApp", "LoopbackServer", "Recorded", "Reply", "ScriptedServer", "ToolCall", "abort"]
+__all__ = [
+    "LoopbackApp",
+    "LoopbackServer",
+    "Recorded",
+    "Reply",
+    "ScriptedServer",
+    "ToolCall",
+    "abort",
+    "all_running",
+]
 
 ReplyT = TypeVar("ReplyT")
+AppT = TypeVar("AppT", bound="LoopbackApp")
 
 
 @dataclass
@@ -236,3 +248,12 @@ class LoopbackServer(ScriptedServer[Reply]):
                 await asyncio.sleep(reply.chunk_delay_s)
         await resp.write_eof()
         return resp
+
+
+@contextmanager
+def all_running(servers: Mapping[str, AppT]) -> Iterator[dict[str, AppT]]:
+    """Start every server (keyed by name); stop them all on exit."""
+    with ExitStack() as stack:
+        for server in servers.values():
+            stack.enter_context(server)
+        yield dict(servers)

@@ -16,9 +16,8 @@ StartFn = Callable[..., CacheGateway]
 @pytest.fixture(scope="session")
 def upstream() -> Iterator[FakeOpenAI]:
     """A fake OpenAI API that records (and so counts) every call reaching it."""
-    fake = FakeOpenAI("cache-upstream").start()
-    yield fake
-    fake.stop()
+    with FakeOpenAI("cache-upstream") as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)

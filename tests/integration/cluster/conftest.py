@@ -124,9 +124,8 @@ def api_key(cluster_db: str) -> str:
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[FakeOpenAI]:
     """The fake OpenAI API every replica calls."""
-    fake = FakeOpenAI("up").start()
-    yield fake
-    fake.stop()
+    with FakeOpenAI("up") as fake:
+        yield fake
 
 
 @pytest.fixture(scope="module")

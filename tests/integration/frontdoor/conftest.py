@@ -11,6 +11,7 @@ import pytest
 from compiler.specs import SecretRef
 from gateway.app import create_app
 from tests.fakes.anthropic_upstream import FakeAnthropic
+from tests.fakes.loopback import all_running
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.gateway.runtime.builders import gateway, leaf, provider, route
 from tests.integration.gateway.server import GatewayServer
@@ -21,13 +22,8 @@ ENV = {"GW_OPENAI_KEY": "sk-openai-test", "GW_ANTHROPIC_KEY": "sk-ant-test"}
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[dict[str, Any]]:
     """One fake Anthropic and one fake OpenAI upstream for the session."""
-    servers: dict[str, Any] = {
-        "anthropic": FakeAnthropic("anthropic").start(),
-        "openai": FakeOpenAI("openai").start(),
-    }
-    yield servers
-    for server in servers.values():
-        server.stop()
+    with all_running({"anthropic": FakeAnthropic("anthropic"), "openai": FakeOpenAI("openai")}) as servers:
+        yield servers
 
 
 @pytest.fixture(autouse=True)
@@ -47,9 +43,8 @@ def server(fakes: dict[str, Any]) -> Iterator[GatewayServer]:
     ]
     routes = [route("claude", leaf("config", "claude")), route("gpt", leaf("config", "gpt"))]
     app = create_app(gateway(providers, routes), admin_token="admin-secret", env=ENV)
-    started = GatewayServer(app).start()
-    yield started
-    started.stop()
+    with GatewayServer(app) as started:
+        yield started
 
 
 @pytest.fixture

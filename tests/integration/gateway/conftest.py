@@ -10,6 +10,7 @@ from litestar import Litestar
 
 from compiler.specs import CompiledGateway
 from gateway.app import create_app
+from tests.fakes.loopback import all_running
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.integration.gateway.server import ServeFn, serving
 
@@ -19,10 +20,8 @@ __all__ = ["ServeFn"]
 @pytest.fixture(scope="session")
 def upstreams() -> Iterator[dict[str, FakeOpenAI]]:
     """Three fake OpenAI upstreams, `a`, `b` and `c`, for the whole session."""
-    fakes = {name: FakeOpenAI(name).start() for name in ("a", "b", "c")}
-    yield fakes
-    for fake in fakes.values():
-        fake.stop()
+    with all_running({name: FakeOpenAI(name) for name in ("a", "b", "c")}) as fakes:
+        yield fakes
 
 
 @pytest.fixture(autouse=True)

@@ -116,9 +116,8 @@ output_guardrails: [mask_pii, reviewer]
 @pytest.fixture(scope="session")
 def upstream() -> Iterator[FakeOpenAI]:
     """The fake OpenAI upstream every route calls."""
-    fake = FakeOpenAI("up").start()
-    yield fake
-    fake.stop()
+    with FakeOpenAI("up") as fake:
+        yield fake
 
 
 class FakeWebhook(LoopbackServer):
@@ -136,9 +135,8 @@ class FakeWebhook(LoopbackServer):
 @pytest.fixture(scope="session")
 def webhook() -> Iterator[FakeWebhook]:
     """The webhook the `reviewer` guardrail calls."""
-    fake = FakeWebhook("webhook").start()
-    yield fake
-    fake.stop()
+    with FakeWebhook("webhook") as fake:
+        yield fake
 
 
 @pytest.fixture

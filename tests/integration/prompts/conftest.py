@@ -84,9 +84,8 @@ TONE = "You answer support questions. Be brief and kind.\n"
 @pytest.fixture(scope="session")
 def upstream() -> Iterator[FakeOpenAI]:
     """The fake OpenAI upstream the prompts' route calls."""
-    fake = FakeOpenAI("up").start()
-    yield fake
-    fake.stop()
+    with FakeOpenAI("up") as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.azure_upstream import API_KEY as AZURE_KEY
 from tests.fakes.azure_upstream import FakeAzureOpenAI
 from tests.fakes.gemini_upstream import FakeGemini
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackServer, all_running
 from tests.fakes.ollama_upstream import FakeOllama
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.gateway.runtime.builders import provider
@@ -32,15 +32,14 @@ ENV = {
 def fakes() -> Iterator[dict[str, Any]]:
     """One fake upstream per provider type for the whole session."""
     servers: dict[str, Any] = {
-        "openai": FakeOpenAI("openai").start(),
-        "anthropic": FakeAnthropic("anthropic").start(),
-        "gemini": FakeGemini("gemini").start(),
-        "ollama": FakeOllama("ollama").start(),
-        "azure": FakeAzureOpenAI("azure").start(),
+        "openai": FakeOpenAI("openai"),
+        "anthropic": FakeAnthropic("anthropic"),
+        "gemini": FakeGemini("gemini"),
+        "ollama": FakeOllama("ollama"),
+        "azure": FakeAzureOpenAI("azure"),
     }
-    yield servers
-    for server in servers.values():
-        server.stop()
+    with all_running(servers) as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -53,9 +53,8 @@ def completion(
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[FakeOpenAI]:
     """A fake OpenAI API on loopback for the module."""
-    fake = FakeOpenAI("spend").start()
-    yield fake
-    fake.stop()
+    with FakeOpenAI("spend") as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)
