@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from gateway.storage.migrations import upgrade
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.integration.cluster.balancer import LoadBalancer
 from tests.integration.cluster.harness import Cluster, base_env
+from tests.integration.storage.databases import private_database
 from tests.integration.storage.tcp_proxy import TcpProxy
 from tests.services import ValkeyServer
 
@@ -89,18 +88,9 @@ def cluster_valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValkeyS
 @pytest.fixture(scope="module")
 def cluster_db(pg_url: str) -> Iterator[str]:
     """A fresh, migrated database for this module (direct URL, for the test's own queries)."""
-    name = f"gw_cluster_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with private_database(pg_url, "gw_cluster") as url:
         upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

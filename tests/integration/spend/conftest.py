@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from tests.fakes.openai_upstream import FakeOpenAI, Reply
 from tests.integration.spend.gateway import SpendGateway, db_upgrade, write_config
+from tests.integration.storage.databases import private_database
 
 StartFn = Callable[..., SpendGateway]
 
@@ -74,18 +72,9 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture(scope="module")
 def pg_spend_url(pg_url: str) -> Iterator[str]:
     """A fresh PostgreSQL database for the module, migrated with `gw db upgrade`, dropped afterwards."""
-    name = f"gw_spend_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    with private_database(pg_url, "gw_spend") as url:
         db_upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture

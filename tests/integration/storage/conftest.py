@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.storage.database import make_async_engine
 from gateway.storage.migrations import upgrade
+from tests.integration.storage.databases import private_database
 
 
 @pytest.fixture(scope="module")
 def pg_db_url(pg_url: str) -> Iterator[str]:
     """An empty database of its own on the shared cluster (other suites use `gw_test`)."""
-    name = f"gw_storage_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with private_database(pg_url, "gw_storage") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
