@@ -47,19 +47,20 @@ def server(fakes: dict[str, Any]) -> Iterator[GatewayServer]:
         yield started
 
 
+def _anthropic_sdk(server: GatewayServer, route: str) -> Iterator[anthropic.Anthropic]:
+    with anthropic.Anthropic(
+        base_url=server.base, api_key="unused", max_retries=0, default_headers={"x-portkey-config": route}
+    ) as sdk:
+        yield sdk
+
+
 @pytest.fixture
 def client(server: GatewayServer) -> Iterator[anthropic.Anthropic]:
     """A sync Anthropic SDK client for route `claude` (retries off)."""
-    with anthropic.Anthropic(
-        base_url=server.base, api_key="unused", max_retries=0, default_headers={"x-portkey-config": "claude"}
-    ) as sdk:
-        yield sdk
+    yield from _anthropic_sdk(server, "claude")
 
 
 @pytest.fixture
 def openai_routed(server: GatewayServer) -> Iterator[anthropic.Anthropic]:
     """A sync Anthropic SDK client for route `gpt`: Anthropic requests translated to OpenAI."""
-    with anthropic.Anthropic(
-        base_url=server.base, api_key="unused", max_retries=0, default_headers={"x-portkey-config": "gpt"}
-    ) as sdk:
-        yield sdk
+    yield from _anthropic_sdk(server, "gpt")
