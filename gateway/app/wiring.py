@@ -94,7 +94,14 @@ class Wiring:
         if url and self._valkey is None:
             import valkey.asyncio as valkey_asyncio
 
-            self._valkey = valkey_asyncio.Valkey.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            # A read timeout flips the limiter to its `on_valkey_down` stand-in, whose counters start
+            # empty: too short a timeout turns a busy CPU into admitted requests beyond the budget.
+            # A Valkey that is really down refuses connections at once, so a generous read timeout
+            # costs nothing in an outage.
+            timeout = float(self.env.get("GW_VALKEY_TIMEOUT_S", "2.0"))
+            self._valkey = valkey_asyncio.Valkey.from_url(
+                url, socket_timeout=timeout, socket_connect_timeout=min(timeout, 0.5)
+            )
         return self._valkey
 
     def for_config(self, compiled: CompiledGateway) -> Components:
