@@ -61,6 +61,14 @@ class Load:
             await asyncio.sleep(1 / RATE_HZ)
 
 
+async def _spool_replayed(sink: LedgerSink, spool: Path) -> None:
+    """Wait until the sink replayed its spool and emptied the file (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while sink.stats.replayed == 0 or spool.stat().st_size:
+        assert time.monotonic() < deadline, f"spool not replayed: {sink.stats}"
+        await asyncio.sleep(0.1)
+
+
 async def test_twenty_second_outage_loses_and_duplicates_no_usage_row(
     pg_migrated_url: str, pg_engine: AsyncEngine, tmp_path: Path
 ) -> None:
@@ -82,10 +90,7 @@ async def test_twenty_second_outage_loses_and_duplicates_no_usage_row(
         assert spool.stat().st_size > 0
         await asyncio.to_thread(proxy.start)
         await load.run(3.0)
-        deadline = time.monotonic() + 30
-        while sink.stats.replayed == 0 or spool.stat().st_size:
-            assert time.monotonic() < deadline, f"spool not replayed: {sink.stats}"
-            await asyncio.sleep(0.1)
+        await _spool_replayed(sink, spool)
     finally:
         await sink.aclose()
         await engine.dispose()
@@ -125,10 +130,7 @@ async def test_partition_that_swallows_packets_neither_hangs_requests_nor_loses_
         assert sink.stats.spooled > 0, "inserts into the partition should have timed out and spooled"
         await asyncio.to_thread(proxy.heal)
         await load.run(2.0)
-        deadline = time.monotonic() + 30
-        while sink.stats.replayed == 0 or spool.stat().st_size:
-            assert time.monotonic() < deadline, f"spool not replayed: {sink.stats}"
-            await asyncio.sleep(0.1)
+        await _spool_replayed(sink, spool)
     finally:
         await sink.aclose()
         await engine.dispose()
