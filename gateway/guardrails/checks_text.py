@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
+from compiler.passes.guardrails import python_regex
 from gateway.guardrails.check import CheckResult, Subject, SyncCheck
 
 __all__ = [
@@ -36,8 +37,8 @@ def _flip(value: bool, negate: bool) -> bool:
 
 
 def js_regex(rule: str) -> re.Pattern[str]:
-    """Compile a JavaScript-style pattern (Portkey's dialect): `(?<name>` becomes `(?P<name>`."""
-    return re.compile(re.sub(r"\(\?<(?![=!])", "(?P<", rule))
+    """Compile a JavaScript-style pattern (Portkey's dialect) the way the compiler validated it."""
+    return re.compile(python_regex(rule))
 
 
 class RegexMatchParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
