@@ -1,7 +1,8 @@
 """The usage ledger sink: `record()` on the request path, batched inserts off it, a spool for outages.
 
-`record` only appends to an in-memory list (it never blocks and never raises). A background task
-wakes every `flush_interval_s` (or when a batch fills), and inserts pending rows in one transaction
+`record` writes the row ahead to this process's write-ahead segment (one `write(2)`, see
+`write_ahead.py`) and appends it to an in-memory list; it never blocks and never raises. A background
+task wakes every `flush_interval_s` (or when a batch fills), and inserts pending rows in one transaction
 per batch. If an insert fails the batch goes to the spool file (fsync'd) and, from then on, new
 batches go straight to the spool until a replay succeeds (tried every `retry_interval_s`), so rows
 keep their order of arrival on disk and the database is not hammered while it is down.
@@ -9,7 +10,8 @@ keep their order of arrival on disk and the database is not hammered while it is
 Exactly once: each row gets a uuid when recorded; inserts are `ON CONFLICT (id) DO NOTHING`, so a
 batch that committed but whose acknowledgement was lost, or a spool replay interrupted half-way,
 never duplicates a row. `aclose()` flushes everything to the database or, failing that, the spool;
-the next `start()` replays what is left.
+the next `start()` replays what is left, and re-queues the rows of write-ahead segments that a killed
+process left behind (rows it had already inserted are skipped by id).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from gateway.ports import UsageRecord
 from gateway.storage.deadline import Deadlines
 from gateway.storage.models import LedgerRow
 from gateway.storage.spool import Spool
+from gateway.storage.write_ahead import WriteAhead
 
 __all__ = ["LedgerSink", "LedgerStats", "ledger_columns"]
 
@@ -78,6 +81,10 @@ class LedgerStats(msgspec.Struct, kw_only=True):
     """Rows sent to the database from the spool (some may have been there already)."""
     failures: int = 0
     pending: int = 0
+    recovered: int = 0
+    """Rows re-queued from write-ahead segments a killed process left."""
+    unjournaled: int = 0
+    """Rows the write-ahead log could not take (disk refused); they lived in memory only."""
 
 
 class LedgerSink:
@@ -95,6 +102,7 @@ class LedgerSink:
     ) -> None:
         self._engine = engine
         self._spool = Spool(spool_path)
+        self._ahead = WriteAhead(spool_path.with_name(spool_path.name + ".wal"))
         self._batch_size = batch_size
         self._flush_interval_s = flush_interval_s
         self._retry_interval_s = retry_interval_s
@@ -111,7 +119,9 @@ class LedgerSink:
     def record(self, row: UsageRecord) -> None:
         """Queue a row; never blocks, never raises."""
         try:
-            self._pending.append(ledger_columns(row))
+            columns = ledger_columns(row)
+            self._write_ahead(columns)
+            self._pending.append(columns)
             self.stats.recorded += 1
             if len(self._pending) >= self._batch_size:
                 self._wake.set()
@@ -119,9 +129,24 @@ class LedgerSink:
             # The request path must not fail because of bookkeeping; the log says what was lost.
             log.exception("usage row could not be queued", extra={"gw.trace_id": row.trace_id})
 
+    def _write_ahead(self, columns: Columns) -> None:
+        try:
+            self._ahead.write(columns)
+        except OSError as exc:
+            if not self.stats.unjournaled:
+                log.warning(
+                    "usage ledger write-ahead log unwritable; rows are in memory only until stored",
+                    extra={"gw.error": type(exc).__name__},
+                )
+            self.stats.unjournaled += 1
+
     async def start(self) -> None:
-        """Start the background writer (replaying any spool a previous run left)."""
+        """Start the background writer (replaying any spool, and re-queueing any write-ahead rows,
+        that a previous run left)."""
         if self._task is None:
+            orphans = await asyncio.to_thread(self._ahead.adopt_orphans)
+            self._pending[:0] = orphans
+            self.stats.recovered += len(orphans)
             self._degraded = await asyncio.to_thread(self._spool.has_rows)
             self._task = asyncio.create_task(self._run(), name="gw-ledger-writer")
 
@@ -133,6 +158,8 @@ class LedgerSink:
             await self._task
             self._task = None
         await self._flush()
+        if not self._pending:
+            self._ahead.close()  # nothing left to protect; rows still pending keep their segments
 
     async def __aenter__(self) -> LedgerSink:
         await self.start()
@@ -153,8 +180,12 @@ class LedgerSink:
                 self.stats.failures += 1
 
     async def _flush(self) -> None:
+        # Rows recorded from here on go to a new segment; the held ones are deleted only once every
+        # row they hold is in the database or the spool (a failed spool write keeps them).
+        self._ahead.rotate()
         if self._degraded and not await self._try_replay():
             await self._to_spool(self._take())
+            self._ahead.retire()
             return
         while self._pending:
             batch = self._take(self._batch_size)
@@ -163,9 +194,11 @@ class LedgerSink:
             except Exception as exc:
                 self._enter_degraded(exc)
                 await self._to_spool(batch + self._take())
+                self._ahead.retire()
                 return
             self.stats.inserted += len(batch)
         self.stats.pending = 0
+        self._ahead.retire()
 
     def _take(self, limit: int | None = None) -> list[Columns]:
         cut = len(self._pending) if limit is None else limit

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import msgspec
 
-__all__ = ["Spool"]
+__all__ = ["Spool", "decode_lines"]
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Spool:
         with self._locked("r+b") as handle:
             total = 0
             batch: list[dict[str, Any]] = []  # Any: column values
-            for row in self._rows(handle):
+            for row in decode_lines(handle, self.path):
                 batch.append(row)
                 if len(batch) >= chunk:
                     insert(batch)
@@ -86,14 +86,14 @@ class Spool:
             os.fsync(handle.fileno())
             return total
 
-    def _rows(self, handle: IO[bytes]) -> Iterator[dict[str, Any]]:  # Any: column values
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield _decoder.decode(line)
-            except msgspec.DecodeError:
-                # Only a batch torn by a crash mid-write can be malformed; it was never acknowledged.
-                log.warning(
-                    "skipping a torn spool line", extra={"gw.spool": str(self.path), "gw.line": number}
-                )
+
+def decode_lines(handle: IO[bytes], path: Path) -> Iterator[dict[str, Any]]:  # Any: column values
+    """The rows of a spool or write-ahead file; a line torn by a crash mid-write is skipped."""
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield _decoder.decode(line)
+        except msgspec.DecodeError:
+            # Only a write torn by a crash can be malformed; it was never acknowledged.
+            log.warning("skipping a torn spool line", extra={"gw.spool": str(path), "gw.line": number})
