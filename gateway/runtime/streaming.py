@@ -5,7 +5,8 @@ event and no `[DONE]`; a deny from a streaming output guardrail (in the window o
 stream) ends it the same way (446 body). When guardrails ran and did not deny, the event before
 `[DONE]` carries their verdict: `{"object": "chat.completion.chunk", "choices": [], "status": 200|246,
 "hook_results": {...}}` (a flag cannot change the status of a stream whose headers are sent).
-The outcome (status, usage) is settled with the limiter and recorded in the ledger either way.
+The outcome (status, usage) is settled with the limiter and recorded in the ledger either way, before
+the last event leaves.
 """
 
 from __future__ import annotations
@@ -183,9 +184,14 @@ def _store(start: StreamStart, components: Components, kept: list[dict[str, Any]
 
 
 async def sse_events(start: StreamStart, ctx: RequestContext, components: Components) -> AsyncIterator[bytes]:
-    """SSE bytes for the client: every chunk, then `[DONE]` or a terminal error event."""
+    """SSE bytes for the client: every chunk, then `[DONE]` or a terminal error event.
+
+    The outcome is settled and recorded before the last event is sent, so a client that saw `[DONE]`
+    (or the error event) is already in the ledger even if the process dies right after.
+    """
     status = 200
     kept: list[dict[str, Any]] | None = [] if start.cache_request is not None else None
+    finished: list[bool] = []
     try:
         if start.buffered:
             # Nothing is sent before the end: an end-of-stream deny leaves the client with no text.
@@ -194,25 +200,36 @@ async def sse_events(start: StreamStart, ctx: RequestContext, components: Compon
         else:
             async for frame in _frames(start, ctx, kept):
                 yield frame
-        if ctx.hook_results:
-            yield verdict_event(ctx)
+        last = verdict_event(ctx) + DONE if ctx.hook_results else DONE
         if kept is not None and ctx.status == 200:
             _store(start, components, kept)  # complete: stored even if the client leaves before [DONE]
-        yield DONE
+        await _finish(start, ctx, components, status, finished)
+        yield last
     except (StreamBroken, GuardrailDenied) as exc:
         status = exc.status
         _LOG.warning(
             "stream ended with an error",
             extra={"gw.trace_id": ctx.trace_id, "gw.path": ctx.last_path, "gw.error": exc.message},
         )
+        await _finish(start, ctx, components, status, finished)
         yield error_event(exc)
     except BaseException:
         status = 499  # the client went away (or the server is stopping) mid-stream
         raise
     finally:
-        await start.stream.aclose()
-        ctx.usage = start.stream.usage
-        limiter = components.limiter
-        if limiter is not None and start.reservation is not None and start.limit_ctx is not None:
-            ctx.cost_usd = await limiter.settle(start.reservation, start.limit_ctx, ctx.usage)
-        record_usage(components, ctx, status)
+        await _finish(start, ctx, components, status, finished)
+
+
+async def _finish(
+    start: StreamStart, ctx: RequestContext, components: Components, status: int, finished: list[bool]
+) -> None:
+    """Close the upstream, settle the reservation and record the row, once."""
+    if finished:
+        return
+    finished.append(True)
+    await start.stream.aclose()
+    ctx.usage = start.stream.usage
+    limiter = components.limiter
+    if limiter is not None and start.reservation is not None and start.limit_ctx is not None:
+        ctx.cost_usd = await limiter.settle(start.reservation, start.limit_ctx, ctx.usage)
+    record_usage(components, ctx, status)
