@@ -229,6 +229,7 @@ class RawPolicy(_Raw, frozen=True, kw_only=True, forbid_unknown_fields=True):
     max_body_bytes: int = 10 * 1024 * 1024
     log_prompts: bool = False
     on_valkey_down: Literal["local", "fail_closed"] = "local"
+    on_database_down: Literal["spool", "fail_closed"] = "spool"
     cache_partition: Literal["key", "key_tag", "none"] = "key"
 
 

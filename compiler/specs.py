@@ -400,6 +400,9 @@ class PolicySpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     max_body_bytes: int = 10 * 1024 * 1024
     log_prompts: bool = False
     on_valkey_down: Literal["local", "fail_closed"] = "local"
+    on_database_down: Literal["spool", "fail_closed"] = "spool"
+    """`spool`: keep serving (ledger spooled, keys from the verified cache) and stay ready;
+    `fail_closed`: report not ready (503 on `/ready`) while the database does not answer."""
     cache_partition: Literal["key", "key_tag", "none"] = "key"
     source: Source | None = None
 

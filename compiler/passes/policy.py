@@ -45,6 +45,7 @@ def build_policy(
         max_body_bytes=raw.max_body_bytes,
         log_prompts=raw.log_prompts,
         on_valkey_down=raw.on_valkey_down,
+        on_database_down=raw.on_database_down,
         cache_partition=raw.cache_partition,
         source=doc.source(""),
     )

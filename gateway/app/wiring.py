@@ -201,12 +201,16 @@ class Wiring:
         return self._storage
 
     async def readiness(self) -> dict[str, bool]:
-        """Whether each required dependency answers: the database (when configured) and Valkey
-        (when the policy fails closed without it)."""
+        """Whether each required dependency answers: the database and Valkey, each only when the
+        policy fails closed without it (otherwise `fallbacks` reports it and the replica stays ready)."""
         out: dict[str, bool] = {}
-        if self._storage is not None:
-            out["database"] = await _probe(self._ping_database())
         compiled = self._compiled
+        if (
+            self._storage is not None
+            and compiled is not None
+            and compiled.policy.on_database_down == "fail_closed"
+        ):
+            out["database"] = await _probe(self._ping_database())
         if (
             self._valkey is not None
             and compiled is not None
@@ -230,6 +234,8 @@ class Wiring:
             }
         if self._storage is not None:
             out["database"] = {"up": await _probe(self._ping_database()), "on_down": _DATABASE_DOWN}
+            if compiled is not None:
+                out["database"]["policy"] = f"on_database_down: {compiled.policy.on_database_down}"
         return out
 
     async def _ping_database(self) -> None:

@@ -109,6 +109,7 @@ def wired_server(
         "startup": [wiring.startup],
         "shutdown": [wiring.shutdown],
         "readiness": wiring.readiness,
+        "fallbacks": wiring.fallbacks,
         "storage": wiring.storage,
     }
     return GatewayServer(create_app(compiled, **{**kwargs, **options})), wiring
