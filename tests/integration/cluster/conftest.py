@@ -44,6 +44,10 @@ default_reservation_usd: 0.0001
 requests_per_minute: 1000000
 ---
 kind: route
+id: killed
+provider: up
+---
+kind: route
 id: budgeted
 provider: up
 ---
@@ -70,7 +74,8 @@ provider: up
 
 
 def write_manifests(directory: Path, upstream_url: str) -> Path:
-    """The cluster's manifests (routes `steady`, `budgeted`, `limited`, `streamed`) in `directory`."""
+    """The cluster's manifests (routes `steady`, `killed`, `budgeted`, `limited`, `streamed`) in
+    `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "gateway.yaml").write_text(MANIFESTS.format(base_url=upstream_url))
     return directory

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 
 from tests.services import free_port, wait_port
 
-__all__ = ["ADMIN", "Cluster", "Replica", "base_env", "ledger_rows", "wait_until"]
+__all__ = ["ADMIN", "Cluster", "Replica", "base_env", "ledger_rows", "ledger_trace_ids", "wait_until"]
 
 ADMIN = {"authorization": "Bearer admin-token"}
 
@@ -81,6 +82,18 @@ class Replica:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(90)
+
+    def sigkill(self) -> None:
+        """SIGKILL and wait: no drain, no flush, nothing the process held in memory survives."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+
+    def restart(self) -> None:
+        """Start again with the same port, environment and spool (what a supervisor does)."""
+        self.start()
+        self.wait_ready()
+        wait_port(self.port)
 
     def kill(self) -> None:
         """Stop the process if it still runs (end of test)."""
@@ -158,5 +171,16 @@ def ledger_rows(database_url: str, route: str, *, status: int = 200) -> tuple[in
         with engine.connect() as conn:
             row = conn.execute(query, {"route": route, "status": status}).one()
         return int(row[0]), float(row[1])
+    finally:
+        engine.dispose()
+
+
+def ledger_trace_ids(database_url: str, route: str) -> Counter[str]:
+    """How many ledger rows each trace id has on `route` (status 200)."""
+    engine = sa.create_engine(database_url)
+    try:
+        query = sa.text("SELECT trace_id FROM usage_ledger WHERE route_id = :route AND status = 200")
+        with engine.connect() as conn:
+            return Counter(row[0] for row in conn.execute(query, {"route": route}))
     finally:
         engine.dispose()

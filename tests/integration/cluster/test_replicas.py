@@ -15,7 +15,7 @@ import pytest
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.integration.cluster.balancer import LoadBalancer
 from tests.integration.cluster.conftest import StartCluster, write_manifests
-from tests.integration.cluster.harness import Cluster, Replica, ledger_rows, wait_until
+from tests.integration.cluster.harness import Cluster, Replica, ledger_rows, ledger_trace_ids, wait_until
 from tests.integration.storage.tcp_proxy import TcpProxy
 from tests.services import ValkeyServer
 
@@ -163,6 +163,83 @@ def test_a_postgres_restart_mid_load_causes_no_5xx_and_loses_no_ledger_row(
     statuses = asyncio.run(load_during(balancer.url, restart_postgres, auth))
     assert set(statuses) == {200}, statuses
     assert settled_ledger(cluster_db, "steady", before + statuses[200]) == before + statuses[200]
+
+
+class RetryingLoad:
+    """Clients that re-send a request (same trace id) until it is answered, as an SDK with retries
+    does: a connection cut by a dying replica, or the balancer's 502, is retried."""
+
+    def __init__(self, url: str, auth: dict[str, str], workers: int = 6) -> None:
+        self.url, self.auth, self.workers = url, auth, workers
+        self.answered: dict[str, int] = {}
+        self.resent = 0
+        self._ids = itertools.count()
+
+    async def _one(self, client: httpx.AsyncClient, trace_id: str) -> None:
+        headers = {"x-portkey-config": "killed", "x-portkey-trace-id": trace_id, **self.auth}
+        text = f"kill prompt {trace_id}"
+        for _ in range(20):
+            try:
+                response = await client.post("/v1/chat/completions", json=body(text), headers=headers)
+            except httpx.HTTPError:
+                self.resent += 1
+                continue
+            if response.status_code == 502:  # the balancer found no replica for it: re-send
+                self.resent += 1
+                continue
+            self.answered[trace_id] = response.status_code
+            return
+
+    async def during(self, fault: Callable[[], Awaitable[None]]) -> None:
+        """Run the clients until `fault` returns."""
+        done = asyncio.Event()
+
+        async def client_loop(client: httpx.AsyncClient) -> None:
+            while not done.is_set():
+                await self._one(client, f"kill-{next(self._ids)}")
+
+        async def run_fault() -> None:
+            try:
+                await fault()
+            finally:
+                done.set()
+
+        async with httpx.AsyncClient(base_url=self.url, timeout=60) as client:
+            await asyncio.gather(run_fault(), *(client_loop(client) for _ in range(self.workers)))
+
+
+def test_killing_a_replica_mid_load_loses_no_retried_request_and_no_ledger_row(
+    cluster: tuple[Cluster, LoadBalancer], cluster_db: str, auth: dict[str, str]
+) -> None:
+    replicas, balancer = cluster
+    victim = replicas.replicas[1]
+    load = RetryingLoad(balancer.url, auth)
+    balancer_retries = balancer.retries
+
+    async def kill_and_restart() -> None:
+        await asyncio.sleep(1.5)
+        await asyncio.to_thread(victim.sigkill)  # no drain, no flush: rows only in its write-ahead log
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(victim.restart)  # same spool: the orphaned segment is re-queued
+        await asyncio.sleep(1.0)
+
+    asyncio.run(load.during(kill_and_restart))
+    assert set(load.answered.values()) == {200}, Counter(load.answered.values())
+    resent = load.resent + balancer.retries - balancer_retries
+    assert resent > 0  # the kill cut requests in flight; the balancer or the client re-sent them
+
+    def every_answer_has_a_row() -> bool:
+        stored = ledger_trace_ids(cluster_db, "killed")
+        return all(stored[trace_id] for trace_id in load.answered)
+
+    wait_until(every_answer_has_a_row, timeout=60, what="a ledger row for every answered request")
+    stored = ledger_trace_ids(cluster_db, "killed")
+    rows = sum(stored.values())
+    # A request the dead replica had recorded but not answered was answered again elsewhere: at most
+    # one extra row per re-sent attempt, and never a missing one.
+    assert set(stored) == set(load.answered)
+    assert len(load.answered) <= rows <= len(load.answered) + resent
+    assert "recovered usage rows" in victim.log.read_text()
 
 
 def test_stopping_a_replica_mid_load_loses_no_request_and_no_ledger_row(
