@@ -12,15 +12,18 @@ from typing import Any
 import msgspec
 from litestar.response.base import ASGIResponse
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, StreamBroken
 from gateway.http.sse import SseResponse
 from gateway.providers.base import ChatResult, EmbeddingResult
-from gateway.runtime import LeafResult, LinkedRoute, RequestContext, Serving, StreamStart
+from gateway.runtime import LeafResult, LinkedRoute, RequestContext, Serving, StreamStart, error_event
 
-__all__ = ["execute", "json_response", "stream_response"]
+__all__ = ["SHUTDOWN_MESSAGE", "execute", "json_response", "stream_response"]
 
 _ENCODER = msgspec.json.Encoder()
 _JSON = "application/json"
+SHUTDOWN_MESSAGE = "the gateway is shutting down and its drain deadline passed; retry the request"
+_SHUTDOWN_FRAME = error_event(StreamBroken(SHUTDOWN_MESSAGE, code="server_shutting_down", status=503))
+"""Ends an OpenAI-shaped stream still open when graceful shutdown gives up waiting (`SseResponse`)."""
 
 
 async def execute(
@@ -44,9 +47,10 @@ def stream_response(
     headers: dict[str, str],
     frames: AsyncIterator[bytes],
     *,
-    shutdown_frame: bytes | None = None,
+    shutdown_frame: bytes = _SHUTDOWN_FRAME,
 ) -> SseResponse:
-    """An event-stream response of `frames`, with the stream's headers added to `headers`."""
+    """An event-stream response of `frames`, with the stream's headers added to `headers`;
+    `shutdown_frame` is its last event if the drain deadline cuts it (OpenAI-shaped by default)."""
     headers.update(start.stream.headers)
     headers["cache-control"] = "no-cache"
     headers["x-accel-buffering"] = "no"  # proxies must not hold events back

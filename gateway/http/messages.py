@@ -23,7 +23,7 @@ from litestar.response.base import ASGIResponse
 from compiler.specs import LeafSpec, NodeSpec
 from gateway.errors import GatewayError, GuardrailDenied, RequestError
 from gateway.http.body import check_chat, read_json
-from gateway.http.dispatch import execute, stream_response
+from gateway.http.dispatch import SHUTDOWN_MESSAGE, execute, stream_response
 from gateway.providers.anthropic.inbound import (
     chat_request_from_messages,
     error_body,
@@ -43,6 +43,10 @@ __all__ = ["build_messages_handlers", "translate_events"]
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder()
 _JSON = "application/json"
+_SHUTDOWN_EVENT = encode_event(
+    ("error", {"type": "error", "error": {"type": "overloaded_error", "message": SHUTDOWN_MESSAGE}})
+)
+"""Ends a Messages stream still open at the drain deadline (Anthropic's shape for "retry later")."""
 AnyRequest = Request[Any, Any, Any]  # Any: litestar's user/auth/state parameters are unused
 
 
@@ -77,7 +81,7 @@ async def _messages(serving: Serving, request: AnyRequest) -> ASGIResponse:
     if isinstance(result, StreamStart):
         events = sse_events(result, ctx, serving.executor.components)
         frames = translate_events(events, ctx, model=str(body["model"]))
-        return stream_response(result, ctx, out_headers, frames)
+        return stream_response(result, ctx, out_headers, frames, shutdown_frame=_SHUTDOWN_EVENT)
     if not isinstance(result, ChatResult):  # the chat endpoint only yields chats and streams
         raise RequestError("the route answered with something that is not a chat completion")
     out_headers.update(result.headers)

@@ -13,7 +13,7 @@ from litestar import Request, Response, get, post
 from litestar.handlers import BaseRouteHandler
 from litestar.response.base import ASGIResponse
 
-from gateway.errors import AuthError, GatewayError, NotFound, StreamBroken
+from gateway.errors import AuthError, GatewayError, NotFound
 from gateway.http.admin_keys import StorageGetter, admin_key_handlers
 from gateway.http.body import check_chat, check_completion, check_embedding, read_json
 from gateway.http.dispatch import execute, json_response, stream_response
@@ -25,7 +25,6 @@ from gateway.runtime import (
     GatewayHolder,
     RequestContext,
     StreamStart,
-    error_event,
     parse_headers,
     sse_events,
 )
@@ -35,14 +34,6 @@ __all__ = ["HttpServices", "build_route_handlers"]
 
 _ENCODER = msgspec.json.Encoder()
 _JSON = "application/json"
-_SHUTDOWN_FRAME = error_event(
-    StreamBroken(
-        "the gateway is shutting down and its drain deadline passed; retry the request",
-        code="server_shutting_down",
-        status=503,
-    )
-)
-"""Ends a stream still open when graceful shutdown gives up waiting (see `SseResponse`)."""
 AnyRequest = Request[Any, Any, Any]  # Any: litestar's user/auth/state parameters are unused
 
 
@@ -91,7 +82,7 @@ async def _serve(services: HttpServices, request: AnyRequest, endpoint: Endpoint
     out_headers = ctx.response_headers()
     if isinstance(result, StreamStart):
         frames = sse_events(result, ctx, serving.executor.components)
-        return stream_response(result, ctx, out_headers, frames, shutdown_frame=_SHUTDOWN_FRAME)
+        return stream_response(result, ctx, out_headers, frames)
     return json_response(result, ctx, out_headers)
 
 

@@ -37,9 +37,11 @@ def refuses_connections(port: int) -> bool:
         return True
 
 
-async def open_streams_then_sigterm(replica: Replica) -> tuple[list[bytes], int]:
-    """Open `STREAMS` streams, SIGTERM once every one has its first bytes; return each stream's
-    full body and the exit code."""
+async def open_streams_then_sigterm(
+    replica: Replica, path: str = "/v1/chat/completions", body: dict[str, object] = BODY
+) -> tuple[list[bytes], int]:
+    """Open `STREAMS` streams on `path`, SIGTERM once every one has its first bytes; return each
+    stream's full body and the exit code."""
     assert replica.proc is not None
     proc = replica.proc
     started = 0
@@ -48,17 +50,17 @@ async def open_streams_then_sigterm(replica: Replica) -> tuple[list[bytes], int]
 
     async def one(client: httpx.AsyncClient) -> bytes:
         nonlocal started
-        body = b""
+        received = b""
         headers = {"x-portkey-config": "streamed"}
-        async with client.stream("POST", "/v1/chat/completions", json=BODY, headers=headers) as response:
+        async with client.stream("POST", path, json=body, headers=headers) as response:
             assert response.status_code == 200
             async for chunk in response.aiter_bytes():
-                if not body:
+                if not received:
                     started += 1
                     if started == STREAMS:
                         all_started.set()
-                body += chunk
-        return body
+                received += chunk
+        return received
 
     async def terminate() -> int:
         await all_started.wait()
@@ -111,3 +113,18 @@ def test_streams_open_at_the_drain_deadline_end_with_the_terminal_event(
         last = body.rstrip(b"\n").rsplit(b"\n\n", 1)[-1]
         assert b'"code":"server_shutting_down"' in last, body[-300:]
     assert ledger_rows(cluster_db, "streamed", status=499)[0] == before + STREAMS
+
+
+def test_messages_streams_open_at_the_drain_deadline_end_with_an_anthropic_error_event(
+    start_cluster: StartCluster, slow_upstream: FakeOpenAI, tmp_path: Path
+) -> None:
+    replica = start_one(start_cluster, write_manifests(tmp_path, slow_upstream.url), drain_s=0.5)
+    slow_upstream.default = Reply(text=" ".join(["tick"] * 30), chunk_delay_s=2.0)
+    question = [{"role": "user", "content": "hi"}]
+    messages = {"model": "m", "max_tokens": 64, "stream": True, "messages": question}
+    bodies, code = asyncio.run(open_streams_then_sigterm(replica, "/v1/messages", messages))
+    assert code == 0
+    for body in bodies:
+        last = body.rstrip(b"\n").rsplit(b"\n\n", 1)[-1]
+        assert last.startswith(b"event: error\n"), body[-300:]
+        assert b'"type":"overloaded_error"' in last  # Anthropic's "retry later"; SDKs surface it
