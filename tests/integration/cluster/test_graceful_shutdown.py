@@ -128,3 +128,17 @@ def test_messages_streams_open_at_the_drain_deadline_end_with_an_anthropic_error
         last = body.rstrip(b"\n").rsplit(b"\n\n", 1)[-1]
         assert last.startswith(b"event: error\n"), body[-300:]
         assert b'"type":"overloaded_error"' in last  # Anthropic's "retry later"; SDKs surface it
+
+
+def test_sigterm_with_two_workers_drains_every_worker_and_exits_0(
+    start_cluster: StartCluster, slow_upstream: FakeOpenAI, cluster_db: str, tmp_path: Path
+) -> None:
+    config = write_manifests(tmp_path, slow_upstream.url)
+    args = ["--config-dir", str(config), "--no-watch", "--drain-timeout", "60", "--workers", "2"]
+    cluster, _ = start_cluster(1, args)
+    slow_upstream.default = Reply(text=" ".join(["tick"] * 30), chunk_delay_s=0.1)
+    before = ledger_rows(cluster_db, "streamed")[0]
+    bodies, code = asyncio.run(open_streams_then_sigterm(cluster.replicas[0]))
+    assert code == 0
+    assert all(body.endswith(b"data: [DONE]\n\n") and body.count(b"tick") == 30 for body in bodies)
+    assert ledger_rows(cluster_db, "streamed")[0] == before + STREAMS
