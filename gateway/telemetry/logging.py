@@ -41,13 +41,20 @@ class JsonFormatter(logging.Formatter):
         super().__init__()
         self.redactor = redactor or Redactor()
         self._encoder = msgspec.json.Encoder(enc_hook=_fallback)
+        self._second: tuple[int, str] = (-1, "")  # the last second formatted (one tuple: thread-safe)
+
+    def _stamp(self, created: float) -> str:
+        second = int(created)
+        cached = self._second
+        if cached[0] != second:
+            cached = self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return cached[1]
 
     def format(self, record: logging.LogRecord) -> str:
         """Return the record as JSON text, secrets masked."""
         redactor = self.redactor
-        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         out: dict[str, Any] = {  # Any: JSON values
-            "ts": f"{ts}.{int(record.msecs):03d}Z",
+            "ts": f"{self._stamp(record.created)}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": redactor.redact_text(record.name),
             "event": redactor.redact_text(record.getMessage()),
@@ -94,9 +101,17 @@ class EventLog:
         self.logger = logger or logging.getLogger("gw")
 
     def emit(self, event: str, fields: dict[str, Any], *, level: int = logging.INFO) -> None:  # Any: JSON
-        """Log one event with its fields (dropped cheaply when the level is disabled)."""
-        if self.logger.isEnabledFor(level):
-            self.logger.log(level, event, extra={FIELDS_ATTR: fields})
+        """Log one event with its fields (dropped cheaply when the level is disabled).
+
+        The record is handed to the logger directly: `Logger.log` would walk the stack for the
+        caller's file and line, which no gw line shows (the event and its `source` say where).
+        """
+        logger = self.logger
+        if logger.isEnabledFor(level):
+            record = logger.makeRecord(
+                logger.name, level, "(unknown file)", 0, event, (), None, extra={FIELDS_ATTR: fields}
+            )
+            logger.handle(record)
 
     @property
     def enabled(self) -> bool:

@@ -216,6 +216,13 @@ class Metrics:
             seconds
         )
 
+    def chunk_gaps(self, provider: str | None, model: str | None, gaps: Iterable[float]) -> None:
+        """Observe several gaps between streamed chunks of one stream (one label lookup)."""
+        ls = self.labels
+        child = self._child(self.inter_chunk, ls.fold(provider, ls.providers), ls.fold(model, ls.models))
+        for seconds in gaps:
+            child.observe(seconds)
+
     def usage(
         self,
         route: str,

@@ -101,6 +101,7 @@ class _NotJson(Exception):
 
 _CACHED_TEXT_MAX = 256
 _CACHE_ENTRIES = 4096
+_ID_MIN = 16
 
 
 class Redactor:
@@ -144,6 +145,10 @@ class Redactor:
         for secret in self._secrets:
             if secret in out:
                 out = out.replace(secret, MASK)
+        if len(text) >= _ID_MIN and text.islower() and text.isalnum() and text.isascii():
+            # A lower-case id (trace ids, hex digests): no credential shape can match it (each needs
+            # upper case, `-`, `_`, `"`, `://` or a space). Unique per request: not remembered.
+            return out
         if "://" in out and "@" in out:
             out = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK + "@", out)
         lower = out.lower()

@@ -4,7 +4,9 @@ Off by default. `Tracing.from_env()` turns it on only when the standard variable
 (`OTEL_TRACES_EXPORTER=otlp|console`, or an `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`), and
 `OTEL_SDK_DISABLED=true` always wins. The OTLP/HTTP exporter, the batch processor, the sampler and the
 resource read their own `OTEL_*` variables. The provider is owned by this object and never installed
-as the process-global one, so tests and several gateways in one process do not interfere.
+as the process-global one, so tests and several gateways in one process do not interfere. Spans are
+recorded by `gateway.telemetry.spans` (plain dicts, one `ReadableSpan` per span at its end) and
+handed to the provider's processor and exporter.
 
 When off, every method returns `None` or does nothing, and the request path allocates nothing for
 tracing (see `bench/telemetry.py`).
@@ -15,21 +17,27 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from types import TracebackType
 
-from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-__all__ = ["TRACEPARENT", "TRACESTATE", "AttributeValue", "StageScope", "Tracing", "gen_ai_system"]
+from gateway.telemetry.spans import AttributeValue, SpanHandle, SpanRecorder
+
+__all__ = [
+    "TRACEPARENT",
+    "TRACESTATE",
+    "AttributeValue",
+    "SpanHandle",
+    "StageScope",
+    "Tracing",
+    "gen_ai_system",
+]
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
-
-AttributeValue = str | bool | int | float
-"""A span attribute value."""
 
 _GEN_AI_SYSTEMS = {
     "openai": "openai",
@@ -57,7 +65,7 @@ class StageScope:
 
     __slots__ = ("_span",)
 
-    def __init__(self, span: Span | None) -> None:
+    def __init__(self, span: SpanHandle | None) -> None:
         self._span = span
 
     def __enter__(self) -> StageScope:
@@ -67,7 +75,7 @@ class StageScope:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._span is not None:
-            Tracing.end(self._span, error=exc_type.__name__ if exc_type is not None else None)
+            self._span.end(error=exc_type.__name__ if exc_type is not None else None)
 
 
 _NO_STAGE = StageScope(None)
@@ -96,7 +104,7 @@ class Tracing:
         """
         self._propagator = TraceContextTextMapPropagator()
         self._provider: TracerProvider | None = None
-        self._tracer: trace.Tracer | None = None
+        self._recorder: SpanRecorder | None = None
         if exporter is None:
             return
         # OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES win; `service` only replaces the SDK's placeholder.
@@ -105,8 +113,8 @@ class Tracing:
             resource = resource.merge(Resource({"service.name": service}))
         self._provider = TracerProvider(resource=resource, sampler=sampler)
         processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
-        self._provider.add_span_processor(processor)
-        self._tracer = self._provider.get_tracer("gw")
+        self._provider.add_span_processor(processor)  # the provider flushes and shuts it down
+        self._recorder = SpanRecorder(self._provider, processor)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Tracing:
@@ -131,71 +139,66 @@ class Tracing:
     @property
     def enabled(self) -> bool:
         """Whether spans are recorded."""
-        return self._tracer is not None
+        return self._recorder is not None
 
     def start_request(
         self, headers: Mapping[str, str] | None, attributes: Mapping[str, AttributeValue]
-    ) -> Span | None:
+    ) -> SpanHandle | None:
         """Start `gw.request` as a child of the caller's `traceparent`, if any."""
-        if self._tracer is None:
+        if self._recorder is None:
             return None
-        context = None
+        remote = None
         if headers is not None and headers.get(TRACEPARENT):
             carrier = {TRACEPARENT: headers[TRACEPARENT], TRACESTATE: headers.get(TRACESTATE, "")}
-            context = self._propagator.extract(carrier)
-        return self._tracer.start_span(
-            "gw.request", context=context, kind=SpanKind.SERVER, attributes=attributes
-        )
+            remote = self._propagator.extract(carrier)
+        return self._recorder.start_root("gw.request", remote, SpanKind.SERVER, attributes)
 
     def start_child(
         self,
-        parent: Span | None,
+        parent: SpanHandle | None,
         name: str,
         attributes: Mapping[str, AttributeValue],
         *,
         client: bool = False,
-    ) -> Span | None:
-        """Start a child span of `parent` (`gw.stage.<kind>` or `gw.attempt`)."""
-        if self._tracer is None or parent is None:
+    ) -> SpanHandle | None:
+        """Start a child span of a recorded `parent` (`gw.stage.<kind>` or `gw.attempt`)."""
+        if self._recorder is None or parent is None or not parent.recording:
             return None
         kind = SpanKind.CLIENT if client else SpanKind.INTERNAL
-        ctx = trace.set_span_in_context(parent)
-        return self._tracer.start_span(name, context=ctx, kind=kind, attributes=attributes)
+        return self._recorder.start_child(parent, name, kind, attributes)
 
-    def stage(self, parent: Span | None, kind: str) -> StageScope:
+    def stage(self, parent: SpanHandle | None, kind: str) -> StageScope:
         """Return a scope for stage `kind` under `parent`: a `gw.stage.<kind>` span, or a shared no-op.
 
         No stage span under a parent the sampler dropped: it would never be exported.
         """
-        if self._tracer is None or parent is None or not parent.is_recording():
+        if self._recorder is None or parent is None or not parent.recording:
             return _NO_STAGE
-        return StageScope(self.start_child(parent, f"gw.stage.{kind}", {"gw.stage": kind}))
+        return StageScope(self._recorder.start_child(parent, f"gw.stage.{kind}", SpanKind.INTERNAL,
+                                                     {"gw.stage": kind}))  # fmt: skip
 
-    def inject(self, span: Span | None, headers: MutableMapping[str, str]) -> None:
+    @staticmethod
+    def inject(span: SpanHandle | None, headers: MutableMapping[str, str]) -> None:
         """Write `span`'s W3C trace context into outgoing headers."""
         if span is not None:
-            self._propagator.inject(headers, context=trace.set_span_in_context(span))
+            span.inject(headers)
 
     @staticmethod
     def end(
-        span: Span | None, attributes: Mapping[str, AttributeValue] | None = None, error: str | None = None
+        span: SpanHandle | None,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        error: str | None = None,
     ) -> None:
         """Set final attributes and an error status (when `error` names one), then end the span."""
-        if span is None:
-            return
-        if attributes:
-            span.set_attributes(attributes)
-        if error:
-            span.set_attribute("error.type", error)
-            span.set_status(Status(StatusCode.ERROR, error))
-        span.end()
+        if span is not None:
+            span.end(attributes, error)
 
     @staticmethod
-    def trace_id(span: Span | None) -> str:
+    def trace_id(span: SpanHandle | None) -> str:
         """Return the span's trace id as 32 hex digits ("" without a span)."""
         if span is None:
             return ""
-        return format(span.get_span_context().trace_id, "032x")
+        return format(span.context.trace_id, "032x")
 
     def force_flush(self) -> None:
         """Export every finished span now."""

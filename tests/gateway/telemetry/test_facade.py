@@ -174,6 +174,24 @@ def test_stream_records_time_to_first_token_and_chunk_gaps(
     assert request.parent is None
 
 
+def test_long_stream_observes_every_gap_and_its_largest(telemetry: Telemetry, logs: LogCapture) -> None:
+    rt = telemetry.request_started(trace_id="gw-trace-3", route="chat", model="gpt-4o-mini", stream=True)
+    rt.attempt_started(
+        path="config.targets[0]", provider="openai_prod", provider_type="openai", model="gpt-4o-mini"
+    )
+    rt.attempt_finished(status=200)
+    for _ in range(150):  # more gaps than are held before being observed
+        rt.stream_chunk()
+    gaps = {"provider": "openai_prod", "model": "gpt-4o-mini"}
+    assert sample(telemetry, "gw_stream_inter_chunk_seconds_count", **gaps) >= 64.0  # observed on the way
+    rt.request_finished(status=200)
+    (line,) = logs.events("request")
+    assert line["chunks"] == 150
+    assert sample(telemetry, "gw_stream_inter_chunk_seconds_count", **gaps) == 149.0
+    total = sample(telemetry, "gw_stream_inter_chunk_seconds_sum", **gaps)
+    assert line["max_gap_ms"] / 1000.0 <= total + 1e-9
+
+
 def test_broken_stream_ends_request_span_with_error(
     telemetry: Telemetry, spans: InMemorySpanExporter
 ) -> None:

@@ -196,3 +196,11 @@ def test_secret_registered_after_a_value_was_logged_is_masked_from_then_on(
     logs.logger.info("second", extra={"gw": {"detail": "late-registered-value"}})
     first, second = logs.events()
     assert (first["detail"], second["detail"]) == ("late-registered-value", MASK)
+
+
+def test_lower_case_ids_stay_readable_but_a_registered_secret_inside_one_is_masked() -> None:
+    secret = "deadbeefcafe0123456789"
+    redactor = Redactor([secret])
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    masked = redactor.redact_fields({"trace_id": trace_id, "otel_trace_id": f"00{secret}ff"})
+    assert masked == {"trace_id": trace_id, "otel_trace_id": f"00{MASK}ff"}

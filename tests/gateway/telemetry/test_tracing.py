@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from gateway.telemetry import EventLog, Telemetry, Tracing
 from gateway.telemetry.tracing import gen_ai_system
@@ -107,3 +109,53 @@ def test_request_the_sampler_drops_exports_nothing_but_still_propagates_context(
     _, traced, _, flags = upstream["traceparent"].split("-")
     assert traced == trace_id and int(flags, 16) & 1 == 0  # the sampled flag is off
     tel.shutdown()
+
+
+def test_upstream_trace_context_is_what_the_w3c_propagator_writes_tracestate_included() -> None:
+    exporter = InMemorySpanExporter()
+    tel = Telemetry(tracing=Tracing(exporter, batch=False), log=EventLog())
+    incoming = {"traceparent": "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01", "tracestate": "vendor=1,other=x"}
+    rt = tel.request_started(trace_id="t", route="chat", headers=incoming)
+    upstream: dict[str, str] = {}
+    rt.attempt_started(path="config", provider="a", provider_type="openai", model="m", headers=upstream)
+    rt.attempt_finished(status=200)
+    rt.request_finished(status=200)
+    request, attempt = sorted(exporter.get_finished_spans(), key=lambda s: s.name != "gw.request")
+    expected: dict[str, str] = {}
+    assert attempt.context is not None
+    span = trace.NonRecordingSpan(attempt.context)
+    TraceContextTextMapPropagator().inject(expected, context=trace.set_span_in_context(span))
+    assert upstream == expected
+    assert upstream["tracestate"] == "vendor=1,other=x"
+    assert attempt.parent == request.get_span_context() and request.parent is not None
+    assert request.parent.is_remote and format(request.parent.span_id, "016x") == "cd" * 8
+    tel.shutdown()
+
+
+def test_caller_that_did_not_sample_its_trace_gets_no_spans_by_default() -> None:
+    exporter = InMemorySpanExporter()
+    tel = Telemetry(tracing=Tracing(exporter, batch=False), log=EventLog())  # SDK default: parent-based
+    incoming = {"traceparent": "00-" + "ab" * 16 + "-" + "cd" * 8 + "-00"}
+    rt = tel.request_started(trace_id="t", route="chat", headers=incoming)
+    upstream: dict[str, str] = {}
+    rt.attempt_started(path="config", provider="a", provider_type="openai", model="m", headers=upstream)
+    rt.attempt_finished(status=200)
+    rt.request_finished(status=200)
+    assert exporter.get_finished_spans() == ()
+    assert (
+        upstream["traceparent"].startswith("00-" + "ab" * 16 + "-") and upstream["traceparent"][-2:] == "00"
+    )
+    tel.shutdown()
+
+
+def test_a_span_ended_twice_is_exported_once() -> None:
+    exporter = InMemorySpanExporter()
+    tracing = Tracing(exporter, batch=False)
+    span = tracing.start_request(None, {"gw.route": "chat"})
+    tracing.end(span, {"http.response.status_code": 200})
+    tracing.end(span, {"http.response.status_code": 500}, "late")
+    (exported,) = exporter.get_finished_spans()
+    assert exported.attributes == {"gw.route": "chat", "http.response.status_code": 200}
+    assert exported.end_time is not None and exported.start_time is not None
+    assert exported.end_time >= exported.start_time
+    tracing.shutdown()
