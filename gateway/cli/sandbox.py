@@ -190,7 +190,7 @@ class Sandbox:
         """Play a committed stream through the server's own SSE path (stream guardrails, cache, settle)."""
         frames = [frame async for frame in sse_events(start, ctx, self.executor.components)]
         last = frames[-1] if frames else b""
-        if last == DONE:
+        if last.endswith(DONE):  # after the guardrail verdict event, when one is sent
             return ctx.status, None, None
         error = msgspec.json.decode(last.removeprefix(b"data: "))["error"]
         return (
