@@ -209,13 +209,6 @@ class Metrics:
             self.ttft, ls.fold(route, ls.routes), ls.fold(provider, ls.providers), ls.fold(model, ls.models)
         ).observe(seconds)
 
-    def chunk_gap(self, provider: str | None, model: str | None, seconds: float) -> None:
-        """Observe the gap between two streamed chunks."""
-        ls = self.labels
-        self._child(self.inter_chunk, ls.fold(provider, ls.providers), ls.fold(model, ls.models)).observe(
-            seconds
-        )
-
     def chunk_gaps(self, provider: str | None, model: str | None, gaps: Iterable[float]) -> None:
         """Observe several gaps between streamed chunks of one stream (one label lookup)."""
         ls = self.labels

@@ -78,7 +78,7 @@ def test_published_series_cover_every_exposed_sample() -> None:
     metrics.request("chat", "anthropic", "claude-haiku", 200, 0.2)
     metrics.attempt("anthropic", "claude-haiku", 200, 0.1)
     metrics.first_token("chat", "anthropic", "claude-haiku", 0.05)
-    metrics.chunk_gap("anthropic", "claude-haiku", 0.01)
+    metrics.chunk_gaps("anthropic", "claude-haiku", [0.01, 0.02])
     metrics.usage("chat", "anthropic", "claude-haiku", (("input", 3),), 0.1)
     metrics.cache_lookup("chat", "semantic", "SEMANTIC HIT")
     metrics.guardrail("no_pii", "output", "flag")
