@@ -3,7 +3,16 @@
 It rejects malformed requests the way Anthropic does (400 `invalid_request_error` with Anthropic's
 messages): missing `max_tokens`/`model`, unknown top-level fields, a `system` role inside `messages`,
 roles that do not alternate, empty text blocks, `tool_result` blocks without a matching `tool_use` in
-the previous assistant turn, and a missing `x-api-key` (401) or `anthropic-version` (400).
+the previous assistant turn, and a missing `x-api-key` (401) or `anthropic-version` (400). Content
+blocks are checked field by field (unknown fields are "Extra inputs are not permitted"), `cache_control`
+must be `{"type": "ephemeral"}` (optionally with `ttl`) on at most 4 blocks, and extended thinking is
+enforced as Anthropic does: `thinking.budget_tokens` ≥ 1024 and below `max_tokens`; a `thinking` block
+sent back needs the `signature` this fake issued for its text (`sign`), a `redacted_thinking` block
+the `data` it issued (`REDACTED_DATA`); with thinking enabled, the assistant turn whose `tool_use` is
+being answered must start with its thinking block.
+
+With thinking enabled, answers start with a signed thinking block (streamed as `thinking_delta`s and
+a `signature_delta`); `Reply(body=...)` sends any message, e.g. one with `redacted_thinking`.
 
     with FakeAnthropic("claude") as upstream:
         upstream.script(Reply(status=529), Reply(tool_calls=[ToolCall("toolu_1", "get_weather", {...})]))
@@ -12,6 +21,8 @@ the previous assistant turn, and a missing `x-api-key` (401) or `anthropic-versi
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 from typing import Any
 
 import msgspec
@@ -19,7 +30,26 @@ from aiohttp import web
 
 from tests.fakes.loopback import LoopbackServer, Reply, ToolCall
 
-__all__ = ["FakeAnthropic", "Reply", "ToolCall", "anthropic_error"]
+__all__ = ["REDACTED_DATA", "FakeAnthropic", "Reply", "ToolCall", "anthropic_error", "sign"]
+
+REDACTED_DATA = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP"
+"""The opaque payload of the `redacted_thinking` blocks this fake issues (and accepts back)."""
+_THINKING = "The user asks a question; let me reason about it before answering."
+_BLOCK_FIELDS = {
+    "text": {"type", "text", "cache_control", "citations"},
+    "image": {"type", "source", "cache_control"},
+    "tool_use": {"type", "id", "name", "input", "cache_control"},
+    "tool_result": {"type", "tool_use_id", "content", "is_error", "cache_control"},
+    "thinking": {"type", "thinking", "signature"},
+    "redacted_thinking": {"type", "data"},
+}
+_MAX_CACHE_MARKS = 4
+
+
+def sign(thinking: str) -> str:
+    """The signature this fake gives a thinking text (Anthropic's are opaque; this one is checkable)."""
+    return base64.b64encode(hashlib.sha256(b"fake-anthropic:" + thinking.encode()).digest()).decode()
+
 
 _FIELDS = {
     "model", "messages", "max_tokens", "system", "temperature", "top_p", "top_k", "stop_sequences",
@@ -74,6 +104,9 @@ def _check_blocks(i: int, content: Any, previous: dict[str, Any] | None) -> str 
     prior = previous.get("content") if previous else None
     used = {b.get("id") for b in prior if isinstance(b, dict)} if isinstance(prior, list) else set()
     for j, block in enumerate(content):
+        problem = _check_block(f"messages.{i}.content.{j}", block)
+        if problem:
+            return problem
         if block.get("type") == "text" and not block.get("text"):
             return "messages: text content blocks must be non-empty"
         if block.get("type") == "tool_result" and block.get("tool_use_id") not in used:
@@ -83,6 +116,86 @@ def _check_blocks(i: int, content: Any, previous: dict[str, Any] | None) -> str 
                 "`tool_use` block in the previous message."
             )
     return None
+
+
+def _check_block(where: str, block: Any) -> str | None:
+    kind = block.get("type") if isinstance(block, dict) else None
+    allowed = _BLOCK_FIELDS.get(kind or "")
+    if allowed is None:
+        return f"{where}: Input tag '{kind}' found using 'type' does not match any of the expected tags"
+    extra = sorted(set(block) - allowed)
+    if extra:
+        return f"{where}.{kind}.{extra[0]}: Extra inputs are not permitted"
+    if kind == "thinking":
+        if not isinstance(block.get("signature"), str):
+            return f"{where}.thinking.signature: Field required"
+        if block["signature"] != sign(str(block.get("thinking", ""))):
+            return f"{where}: Invalid `signature` in `thinking` block"
+    if kind == "redacted_thinking" and block.get("data") != REDACTED_DATA:
+        return f"{where}: Invalid `data` in `redacted_thinking` block"
+    return _check_cache_control(where, block.get("cache_control"))
+
+
+def _check_cache_control(where: str, mark: Any) -> str | None:
+    if mark is None:
+        return None
+    if not isinstance(mark, dict) or mark.get("type") != "ephemeral":
+        return f"{where}.cache_control.type: Input should be 'ephemeral'"
+    extra = sorted(set(mark) - {"type", "ttl"})
+    return f"{where}.cache_control.{extra[0]}: Extra inputs are not permitted" if extra else None
+
+
+def cache_marks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every block of a request that carries `cache_control` (system, tools, message content)."""
+    blocks: list[Any] = []
+    for part in ("system", "tools"):
+        if isinstance(body.get(part), list):
+            blocks += body[part]
+    for msg in body.get("messages") or ():
+        if isinstance(msg, dict) and isinstance(msg.get("content"), list):
+            blocks += msg["content"]
+    return [b for b in blocks if isinstance(b, dict) and b.get("cache_control") is not None]
+
+
+def thinking_enabled(body: dict[str, Any]) -> bool:
+    """Whether the request enables extended thinking."""
+    thinking = body.get("thinking")
+    return isinstance(thinking, dict) and thinking.get("type") == "enabled"
+
+
+def _check_thinking(body: dict[str, Any]) -> str | None:
+    thinking = body.get("thinking")
+    if thinking is None:
+        return None
+    if not isinstance(thinking, dict) or thinking.get("type") not in ("enabled", "disabled"):
+        return "thinking: Input tag found using 'type' does not match any of the expected tags"
+    if thinking["type"] == "disabled":
+        return None
+    budget = thinking.get("budget_tokens")
+    if not isinstance(budget, int) or budget < 1024:
+        return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+    if budget >= body["max_tokens"]:
+        return "`max_tokens` must be greater than `thinking.budget_tokens`"
+    return _check_thinking_first(body["messages"])
+
+
+def _check_thinking_first(messages: list[Any]) -> str | None:
+    """With thinking on, the assistant turn whose tool_use is being answered must open with its thinking."""
+    if len(messages) < 2 or messages[-1].get("role") != "user":
+        return None
+    i = len(messages) - 2
+    content = messages[i].get("content")
+    if not isinstance(content, list) or not any(b.get("type") == "tool_use" for b in content):
+        return None
+    first = content[0].get("type")
+    if first in ("thinking", "redacted_thinking"):
+        return None
+    return (
+        f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found `{first}`. "
+        "When `thinking` is enabled, a final `assistant` message must start with a thinking block "
+        "(preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include "
+        "thinking blocks from previous turns. To avoid this requirement, disable `thinking`."
+    )
 
 
 def validate(headers: Any, body: Any) -> tuple[int, str] | None:
@@ -99,12 +212,46 @@ def validate(headers: Any, body: Any) -> tuple[int, str] | None:
     extra = sorted(set(body) - _FIELDS)
     if extra:
         return 400, f"{extra[0]}: Extra inputs are not permitted"
-    problem = _check_turns(body["messages"])
+    for where in ("system", "tools"):
+        for j, item in enumerate(body.get(where) or ()):
+            problem = _check_cache_control(f"{where}.{j}", item.get("cache_control"))
+            if problem:
+                return 400, problem
+    problem = _check_turns(body["messages"]) or _check_thinking(body)
+    if problem is None and len(cache_marks(body)) > _MAX_CACHE_MARKS:
+        problem = f"A maximum of 4 blocks with cache_control may be provided. Found {len(cache_marks(body))}."
     return (400, problem) if problem else None
 
 
 class FakeAnthropic(LoopbackServer):
-    """Scriptable fake of `POST /v1/messages`."""
+    """Scriptable fake of `POST /v1/messages`.
+
+    Prompt caching is imitated: the first request whose `cache_control` marks cover a given prefix
+    reports `cache_creation_input_tokens: CACHED_TOKENS`, later ones `cache_read_input_tokens`.
+    """
+
+    CACHED_TOKENS = 2048
+
+    def __init__(self, name: str = "fake", *, port: int = 0) -> None:
+        self._cached: set[bytes] = set()
+        super().__init__(name, port=port)
+
+    def forget_requests(self) -> None:
+        """Clear `requests` and the imitated prompt cache."""
+        super().forget_requests()
+        self._cached.clear()
+
+    def _usage(self, body: dict[str, Any]) -> dict[str, Any]:
+        usage: dict[str, Any] = {"input_tokens": 12, "output_tokens": 6}
+        marks = cache_marks(body)
+        if marks:
+            prefix = msgspec.json.encode([body.get("system"), body.get("tools"), marks], order="sorted")
+            key = hashlib.sha256(prefix).digest()
+            with self._lock:
+                hit = key in self._cached
+                self._cached.add(key)
+            usage["cache_read_input_tokens" if hit else "cache_creation_input_tokens"] = self.CACHED_TOKENS
+        return usage
 
     @property
     def url(self) -> str:
@@ -147,7 +294,11 @@ class FakeAnthropic(LoopbackServer):
     def message(self, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
         """Render a reply as an Anthropic `message` object."""
         text = reply.text if reply.text is not None else f"hello from {self.name}"
-        content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+        content: list[dict[str, Any]] = []
+        if thinking_enabled(body):
+            content.append({"type": "thinking", "thinking": _THINKING, "signature": sign(_THINKING)})
+        if text:
+            content.append({"type": "text", "text": text})
         for call in reply.tool_calls:
             content.append({"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments})
         return {
@@ -158,7 +309,7 @@ class FakeAnthropic(LoopbackServer):
             "content": content,
             "stop_reason": reply.finish or ("tool_use" if reply.tool_calls else "end_turn"),
             "stop_sequence": None,
-            "usage": reply.usage or {"input_tokens": 12, "output_tokens": 6},
+            "usage": reply.usage or self._usage(body),
         }
 
 
@@ -183,12 +334,21 @@ def _events(message: dict[str, Any], reply: Reply) -> list[bytes]:
     return out
 
 
+def _pieces(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
 def _block_events(index: int, block: dict[str, Any]) -> list[bytes]:
-    if block["type"] == "text":
+    deltas: list[dict[str, Any]] = []
+    if block["type"] == "thinking":
+        start: dict[str, Any] = {"type": "thinking", "thinking": "", "signature": ""}
+        deltas = [{"type": "thinking_delta", "thinking": p} for p in _pieces(block["thinking"], 16)]
+        deltas.append({"type": "signature_delta", "signature": block["signature"]})
+    elif block["type"] == "redacted_thinking":
+        start = dict(block)
+    elif block["type"] == "text":
         start = {"type": "text", "text": ""}
-        text = block["text"]
-        pieces = [text[i : i + 8] for i in range(0, len(text), 8)]
-        deltas = [{"type": "text_delta", "text": p} for p in pieces]
+        deltas = [{"type": "text_delta", "text": p} for p in _pieces(block["text"], 8)]
     else:
         start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
         args = msgspec.json.encode(block["input"]).decode()

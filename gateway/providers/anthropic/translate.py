@@ -2,7 +2,9 @@
 
 System/developer messages are lifted into `system`; tool results become `tool_result` blocks in
 a user turn (ids kept); consecutive same-role turns are merged (Anthropic demands alternation);
-`max_tokens` defaults to `DEFAULT_MAX_TOKENS`.
+`max_tokens` defaults to `DEFAULT_MAX_TOKENS`. Anthropic-only details nested in the request
+(`cache_control`, an assistant message's `thinking_blocks`) follow the parameter rule where they sit
+(`gateway.providers.anthropic.hints`); signed thinking goes back first in its assistant turn.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from typing import Any
 import msgspec
 
 from gateway.errors import RequestError
+from gateway.providers.anthropic.hints import NestedHints
 from gateway.providers.anthropic.wire import (
     Base64Source,
     ImageBlock,
     Message,
     MessagesRequest,
+    RedactedThinkingBlock,
     RequestBlock,
     TextBlock,
+    ThinkingBlock,
     Tool,
     ToolChoice,
     ToolResultBlock,
@@ -69,7 +74,8 @@ def build_request(
 ) -> tuple[dict[str, Any], ParamPlan]:  # Any: Anthropic request JSON
     """Translate an OpenAI chat request into an Anthropic `/v1/messages` body and the parameter plan."""
     plan = plan_params(body, provider="anthropic", translated=_TRANSLATED, refused=_REFUSED, strict=strict)
-    system, messages = _messages(body.get("messages"), strict=strict)
+    hints = NestedHints(strict=strict)
+    system, messages = _messages(body.get("messages"), hints)
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or DEFAULT_MAX_TOKENS
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
         raise RequestError("`max_tokens` must be an integer", param="max_tokens")
@@ -82,16 +88,16 @@ def build_request(
         top_p=body.get("top_p"),
         stop_sequences=stop_sequences(body.get("stop")),
         stream=True if stream else None,
-        tools=_tools(body.get("tools")),
+        tools=_tools(body.get("tools"), hints),
         tool_choice=_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
         metadata={"user_id": str(body["user"])} if body.get("user") else None,
     )
     out: dict[str, Any] = msgspec.to_builtins(request)
     out.update(plan.passthrough)
-    return out, plan
+    return out, hints.merged(plan)
 
 
-def _messages(raw: Any, *, strict: bool) -> tuple[list[TextBlock], list[Message]]:  # Any: client JSON
+def _messages(raw: Any, hints: NestedHints) -> tuple[list[TextBlock], list[Message]]:  # Any: client JSON
     if not isinstance(raw, list) or not raw:
         raise RequestError("`messages` must be a non-empty array", param="messages")
     system: list[TextBlock] = []
@@ -100,9 +106,9 @@ def _messages(raw: Any, *, strict: bool) -> tuple[list[TextBlock], list[Message]
         role = msg.get("role") if isinstance(msg, dict) else None
         where = f"messages[{i}]"
         if role in ("system", "developer"):
-            system.extend(_text_blocks(msg.get("content"), where, strict=strict))
+            system.extend(_text_blocks(msg.get("content"), where, hints))
             continue
-        blocks, wire_role = _turn(msg, role, where, strict=strict)
+        blocks, wire_role = _turn(msg, role, where, hints)
         if not blocks:
             continue
         if turns and turns[-1].role == wire_role:
@@ -116,12 +122,13 @@ def _messages(raw: Any, *, strict: bool) -> tuple[list[TextBlock], list[Message]
 
 
 def _turn(
-    msg: dict[str, Any], role: Any, where: str, *, strict: bool
+    msg: dict[str, Any], role: Any, where: str, hints: NestedHints
 ) -> tuple[list[RequestBlock], str]:  # Any: client JSON
     if role == "user":
-        return _user_blocks(msg.get("content"), where, strict=strict), "user"
+        return _user_blocks(msg.get("content"), where, hints), "user"
     if role == "assistant":
-        blocks: list[RequestBlock] = list(_text_blocks(msg.get("content"), where, strict=strict))
+        blocks: list[RequestBlock] = _thinking_blocks(msg.get("thinking_blocks"), where, hints)
+        blocks.extend(_text_blocks(msg.get("content"), where, hints))
         for call in tool_calls(msg, where):
             blocks.append(ToolUseBlock(id=call.id, name=call.name, input=call.arguments))
         return blocks, "assistant"
@@ -129,12 +136,43 @@ def _turn(
         call_id = msg.get("tool_call_id")
         if not isinstance(call_id, str):
             raise RequestError("a tool message needs `tool_call_id`", param=f"{where}.tool_call_id")
-        text = "".join(b.text for b in _text_blocks(msg.get("content"), where, strict=strict))
-        return [ToolResultBlock(tool_use_id=call_id, content=text)], "user"
+        parts = _text_blocks(msg.get("content"), where, hints)
+        marks = [b.cache_control for b in parts if b.cache_control is not None]
+        text = "".join(b.text for b in parts)
+        mark = marks[-1] if marks else None
+        return [ToolResultBlock(tool_use_id=call_id, content=text, cache_control=mark)], "user"
     raise RequestError(f"unsupported message role {role!r} for anthropic", param=f"{where}.role")
 
 
-def _text_blocks(content: Any, where: str, *, strict: bool) -> list[TextBlock]:  # Any: client JSON
+def _thinking_blocks(raw: Any, where: str, hints: NestedHints) -> list[RequestBlock]:  # Any: client JSON
+    """An assistant message's `thinking_blocks`, checked (Anthropic verifies them against their signature)."""
+    if hints.keep("thinking_blocks", raw) is None:
+        return []
+    if not isinstance(raw, list):
+        raise RequestError("`thinking_blocks` must be an array", param=f"{where}.thinking_blocks")
+    out: list[RequestBlock] = []
+    for j, block in enumerate(raw):
+        param = f"{where}.thinking_blocks[{j}]"
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind == "thinking":
+            thinking, signature = block.get("thinking"), block.get("signature")
+            if not isinstance(thinking, str) or not isinstance(signature, str) or not signature:
+                raise RequestError(
+                    "a thinking block needs its `thinking` text and the `signature` it came with",
+                    param=f"{param}.signature",
+                )
+            out.append(ThinkingBlock(thinking=thinking, signature=signature))
+        elif kind == "redacted_thinking" and isinstance(block.get("data"), str):
+            out.append(RedactedThinkingBlock(data=block["data"]))
+        else:
+            raise RequestError(
+                "expected {type: thinking, thinking, signature} or {type: redacted_thinking, data}",
+                param=param,
+            )
+    return out
+
+
+def _text_blocks(content: Any, where: str, hints: NestedHints) -> list[TextBlock]:  # Any: client JSON
     if content is None:
         return []
     if isinstance(content, str):
@@ -150,13 +188,14 @@ def _text_blocks(content: Any, where: str, *, strict: bool) -> list[TextBlock]: 
             )
         text = part.get("text") or part.get("refusal") or ""
         if text:
-            out.append(TextBlock(text=text, cache_control=None if strict else part.get("cache_control")))
+            mark = hints.keep("cache_control", part.get("cache_control"))
+            out.append(TextBlock(text=text, cache_control=mark))
     return out
 
 
-def _user_blocks(content: Any, where: str, *, strict: bool) -> list[RequestBlock]:  # Any: client JSON
+def _user_blocks(content: Any, where: str, hints: NestedHints) -> list[RequestBlock]:  # Any: client JSON
     if content is None or isinstance(content, str):
-        return list(_text_blocks(content, where, strict=strict))
+        return list(_text_blocks(content, where, hints))
     out: list[RequestBlock] = []
     if not isinstance(content, list):
         raise RequestError("`content` must be a string or an array of parts", param=f"{where}.content")
@@ -165,9 +204,11 @@ def _user_blocks(content: Any, where: str, *, strict: bool) -> list[RequestBlock
         if kind == "image_url":
             image = part.get("image_url")
             url = image.get("url") if isinstance(image, dict) else None
-            out.append(image_block(url, f"{where}.content[{j}].image_url.url"))
+            block = image_block(url, f"{where}.content[{j}].image_url.url")
+            block.cache_control = hints.keep("cache_control", part.get("cache_control"))
+            out.append(block)
         else:
-            out.extend(_text_blocks([part], f"{where}", strict=strict))
+            out.extend(_text_blocks([part], f"{where}", hints))
     return out
 
 
@@ -181,14 +222,16 @@ def image_block(url: Any, param: str) -> ImageBlock:  # Any: client JSON
     raise RequestError("an image must be a base64 data URL or an http(s) URL", param=param)
 
 
-def _tools(raw: Any) -> list[Tool] | None:  # Any: client JSON
+def _tools(raw: Any, hints: NestedHints) -> list[Tool] | None:  # Any: client JSON
+    # function_tools refuses anything but a list of function tools, so `raw` lines up with its result.
     tools = [
         Tool(
             name=t.name,
             description=t.description,
             input_schema=t.parameters or {"type": "object", "properties": {}},
+            cache_control=hints.keep("cache_control", wire.get("cache_control")),
         )
-        for t in function_tools(raw)
+        for t, wire in zip(function_tools(raw), raw or (), strict=True)
     ]
     return tools or None
 

@@ -19,8 +19,10 @@ __all__ = [
     "Message",
     "MessagesRequest",
     "MessagesResponse",
+    "RedactedThinkingBlock",
     "ResponseBlock",
     "TextBlock",
+    "ThinkingBlock",
     "TokenCount",
     "Tool",
     "ToolChoice",
@@ -54,10 +56,11 @@ class TextBlock(msgspec.Struct, tag="text", tag_field="type", kw_only=True, omit
     cache_control: dict[str, Any] | None = None  # Any: passed through from the client
 
 
-class ImageBlock(msgspec.Struct, tag="image", tag_field="type", kw_only=True):
+class ImageBlock(msgspec.Struct, tag="image", tag_field="type", kw_only=True, omit_defaults=True):
     """An image, inline or by URL."""
 
     source: Base64Source | UrlSource
+    cache_control: dict[str, Any] | None = None  # Any: passed through from the client
 
 
 class ToolUseBlock(msgspec.Struct, tag="tool_use", tag_field="type", kw_only=True):
@@ -74,9 +77,23 @@ class ToolResultBlock(msgspec.Struct, tag="tool_result", tag_field="type", kw_on
     tool_use_id: str
     content: str | list[TextBlock | ImageBlock] = ""
     is_error: bool = False
+    cache_control: dict[str, Any] | None = None  # Any: passed through from the client
 
 
-RequestBlock = TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock
+class ThinkingBlock(msgspec.Struct, tag="thinking", tag_field="type", kw_only=True):
+    """The model's extended thinking, sent back unchanged in the next turn (the signature proves it)."""
+
+    thinking: str
+    signature: str
+
+
+class RedactedThinkingBlock(msgspec.Struct, tag="redacted_thinking", tag_field="type", kw_only=True):
+    """Thinking Anthropic encrypted; only the opaque `data` travels, and it must come back as is."""
+
+    data: str
+
+
+RequestBlock = TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock | RedactedThinkingBlock
 
 
 class Message(msgspec.Struct, kw_only=True):
@@ -92,6 +109,7 @@ class Tool(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     input_schema: dict[str, Any]  # Any: JSON Schema
     description: str | None = None
+    cache_control: dict[str, Any] | None = None  # Any: passed through from the client
 
 
 class ToolChoice(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -128,6 +146,9 @@ class ResponseBlock(msgspec.Struct, kw_only=True):
     name: str | None = None
     input: dict[str, Any] | None = None  # Any: tool arguments JSON
     thinking: str | None = None
+    signature: str | None = None
+    data: str | None = None
+    """The opaque payload of a `redacted_thinking` block."""
 
 
 class WireUsage(msgspec.Struct, kw_only=True):

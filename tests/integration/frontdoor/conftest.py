@@ -34,14 +34,19 @@ def _fresh(fakes: dict[str, Any]) -> None:
 
 @pytest.fixture
 def server(fakes: dict[str, Any]) -> Iterator[GatewayServer]:
-    """gw with a route to each fake: `claude` (Anthropic) and `gpt` (OpenAI, translated)."""
+    """gw with a route to each fake: `claude` (Anthropic, strict), `claude-lenient` (Anthropic with
+    `strict_openai_compliance: false`) and `gpt` (OpenAI, translated)."""
     providers = [
         provider(
             "claude", fakes["anthropic"].url, type="anthropic", api_key=SecretRef(env="GW_ANTHROPIC_KEY")
         ),
         provider("gpt", fakes["openai"].url, api_key=SecretRef(env="GW_OPENAI_KEY")),
     ]
-    routes = [route("claude", leaf("config", "claude")), route("gpt", leaf("config", "gpt"))]
+    routes = [
+        route("claude", leaf("config", "claude")),
+        route("claude-lenient", leaf("config", "claude", strict_openai_compliance=False)),
+        route("gpt", leaf("config", "gpt")),
+    ]
     app = create_app(gateway(providers, routes), admin_token="admin-secret", env=ENV)
     with GatewayServer(app) as started:
         yield started
@@ -64,3 +69,9 @@ def client(server: GatewayServer) -> Iterator[anthropic.Anthropic]:
 def openai_routed(server: GatewayServer) -> Iterator[anthropic.Anthropic]:
     """A sync Anthropic SDK client for route `gpt`: Anthropic requests translated to OpenAI."""
     yield from _anthropic_sdk(server, "gpt")
+
+
+@pytest.fixture
+def lenient(server: GatewayServer) -> Iterator[anthropic.Anthropic]:
+    """A sync Anthropic SDK client for route `claude-lenient` (Anthropic-only fields reach Anthropic)."""
+    yield from _anthropic_sdk(server, "claude-lenient")
