@@ -1,8 +1,9 @@
 """Pure translation of Anthropic responses, usage, headers and errors into OpenAI's shapes.
 
-Text and `tool_use` blocks become `content` and `tool_calls`; `stop_reason` maps to `finish_reason`;
-usage is normalised (Anthropic's `input_tokens` excludes cache reads and writes, our `prompt_tokens` is
-the sum).
+Text and `tool_use` blocks become `content` and `tool_calls`; on lenient routes thinking becomes
+`reasoning_content` and the signed blocks `thinking_blocks` (LiteLLM's field, in Anthropic's shape);
+`stop_reason` maps to `finish_reason`; usage is normalised (Anthropic's `input_tokens` excludes cache
+reads and writes, our `prompt_tokens` is the sum).
 """
 
 from __future__ import annotations
@@ -56,9 +57,7 @@ def chat_completion(
     if calls:
         message["tool_calls"] = calls
     if not strict:
-        thinking = "".join(b.thinking or "" for b in resp.content if b.type == "thinking")
-        if thinking:
-            message["reasoning_content"] = thinking
+        _keep_thinking(resp, message)
     usage = usage_from_wire(resp.usage)
     body = {
         "id": resp.id,
@@ -69,6 +68,21 @@ def chat_completion(
         "usage": usage.openai_json(),
     }
     return body, usage
+
+
+def _keep_thinking(resp: MessagesResponse, message: dict[str, Any]) -> None:  # Any: OpenAI JSON
+    """Thinking as `reasoning_content` plus signed `thinking_blocks` (what the next turn must send back)."""
+    blocks: list[dict[str, Any]] = []
+    for b in resp.content:
+        if b.type == "thinking":
+            blocks.append({"type": "thinking", "thinking": b.thinking or "", "signature": b.signature or ""})
+        elif b.type == "redacted_thinking":
+            blocks.append({"type": "redacted_thinking", "data": b.data or ""})
+    thinking = "".join(b.thinking or "" for b in resp.content if b.type == "thinking")
+    if thinking:
+        message["reasoning_content"] = thinking
+    if blocks:
+        message["thinking_blocks"] = blocks
 
 
 def _finish(resp: MessagesResponse) -> str:
