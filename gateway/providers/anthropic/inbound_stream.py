@@ -1,6 +1,8 @@
 """OpenAI chunks → Anthropic streaming events, for the Anthropic-compatible front door.
 
     first chunk            → message_start
+    thinking_blocks deltas → content_block_start (thinking) + thinking_delta … signature_delta (a
+                             signature ends its block); content_block_start (redacted_thinking)
     content deltas         → content_block_start (text) + content_block_delta (text_delta)
     tool call deltas       → content_block_start (tool_use, id, name) + input_json_delta
     block change           → content_block_stop
@@ -52,6 +54,8 @@ class AnthropicEventStream:
             if choice.get("index", 0) != 0:
                 continue  # Anthropic messages have one answer
             delta = choice.get("delta") or {}
+            for block in delta.get("thinking_blocks") or ():
+                events += self._thinking(block)
             if delta.get("content"):
                 events += self._text(delta["content"])
             for call in delta.get("tool_calls") or ():
@@ -121,6 +125,27 @@ class AnthropicEventStream:
             *events,
             ("content_block_delta", {"type": "content_block_delta", "index": self._block, "delta": delta}),
         ]
+
+    def _thinking(self, block: Any) -> list[Event]:  # Any: a thinking_blocks entry of an OpenAI delta
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind == "redacted_thinking":
+            return self._open(
+                "redacted_thinking", {"type": "redacted_thinking", "data": block.get("data", "")}
+            )
+        if kind != "thinking":
+            return []
+        events: list[Event] = []
+        if self._block_kind != "thinking":  # a new block, or the previous one is signed (complete)
+            events = self._open("thinking", {"type": "thinking", "thinking": "", "signature": ""})
+        if block.get("thinking"):
+            events.append(self._block_delta({"type": "thinking_delta", "thinking": block["thinking"]}))
+        if block.get("signature"):
+            events.append(self._block_delta({"type": "signature_delta", "signature": block["signature"]}))
+            self._block_kind = "signed_thinking"
+        return events
+
+    def _block_delta(self, delta: dict[str, Any]) -> Event:  # Any: Anthropic delta JSON
+        return ("content_block_delta", {"type": "content_block_delta", "index": self._block, "delta": delta})
 
     def _tool(self, call: dict[str, Any]) -> list[Event]:  # Any: OpenAI tool call delta
         index = int(call.get("index", 0))

@@ -1,8 +1,10 @@
 """Anthropic streaming events → OpenAI `chat.completion.chunk`s (one translator per stream).
 
 message_start        → first chunk (`role: assistant`), input usage
-content_block_start  → a tool call's id and name (tool_use blocks)
-content_block_delta  → `content` (text_delta) or tool call `arguments` (input_json_delta)
+content_block_start  → a tool call's id and name (tool_use blocks); a `redacted_thinking` block (lenient)
+content_block_delta  → `content` (text_delta) or tool call `arguments` (input_json_delta); on lenient
+                       routes `reasoning_content` + `thinking_blocks` (thinking_delta) and the block's
+                       `signature` in `thinking_blocks` (signature_delta, the last delta of its block)
 message_delta        → the chunk carrying `finish_reason`; output usage
 message_stop         → the usage chunk (if the client asked with `stream_options.include_usage`)
 error                → UpstreamError before any chunk, StreamBroken after
@@ -113,6 +115,10 @@ class AnthropicStreamTranslator:
             return self._chunk({"tool_calls": [call]})
         if block.get("type") == "text" and block.get("text"):
             return self._chunk({"content": block["text"]})
+        if block.get("type") == "redacted_thinking" and not self._strict:
+            return self._chunk(
+                {"thinking_blocks": [{"type": "redacted_thinking", "data": block.get("data", "")}]}
+            )
         return []
 
     def _delta(self, index: int, delta: dict[str, Any]) -> list[dict[str, Any]]:  # Any: wire JSON
@@ -122,8 +128,15 @@ class AnthropicStreamTranslator:
         if kind == "input_json_delta" and delta.get("partial_json") and index in self._tools:
             call = {"index": self._tools[index], "function": {"arguments": delta["partial_json"]}}
             return self._chunk({"tool_calls": [call]})
-        if kind == "thinking_delta" and not self._strict:
-            return self._chunk({"reasoning_content": delta.get("thinking", "")})
+        if self._strict:
+            return []
+        if kind == "thinking_delta":
+            text = delta.get("thinking", "")
+            thinking = {"type": "thinking", "thinking": text}
+            return self._chunk({"reasoning_content": text, "thinking_blocks": [thinking]})
+        if kind == "signature_delta":
+            signed = {"type": "thinking", "thinking": "", "signature": delta.get("signature", "")}
+            return self._chunk({"thinking_blocks": [signed]})
         return []
 
     def _merge_usage(self, usage: dict[str, Any]) -> None:  # Any: wire JSON
