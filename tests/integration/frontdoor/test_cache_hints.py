@@ -129,3 +129,14 @@ def test_a_malformed_cache_hint_comes_back_as_anthropics_own_400(lenient: anthro
             ],
         )
     assert "cache_control.type" in str(info.value)
+
+
+def test_openai_family_targets_receive_the_hints_as_they_are(
+    openai_routed: anthropic.Anthropic, fakes: dict[str, Any]
+) -> None:
+    raw = _create(openai_routed, thinking={"type": "enabled", "budget_tokens": 1024})
+    sent = fakes["openai"].requests[-1].body
+    assert sent["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert sent["messages"][0]["content"][1]["cache_control"] == EPHEMERAL
+    assert sent["tools"][0]["cache_control"] == EPHEMERAL
+    assert "x-gw-dropped-params" not in raw.headers
