@@ -14,6 +14,7 @@ from gateway.providers.azure.translate import (
 )
 from gateway.providers.base import ChatResult, ChatStream, EmbeddingResult, ProviderCall
 from gateway.providers.exchange import Exchange, json_headers
+from gateway.providers.openai.adapter import outgoing_body
 from gateway.providers.openai.translate import decode_object, error_from_reply, usage_from
 from gateway.providers.translated_stream import open_translated_upstream
 from gateway.providers.transport import HttpTransport, UpstreamReply
@@ -59,7 +60,7 @@ class AzureOpenAIAdapter:
 
     async def chat(self, call: ProviderCall) -> ChatResult:
         """POST the deployment's `/chat/completions`."""
-        body = dict(call.body)
+        body, dropped = outgoing_body(call)
         body.pop("stream", None)
         body.pop("stream_options", None)
         reply = await self._exchange.send(call, _url(call, "chat/completions"), body)
@@ -67,11 +68,12 @@ class AzureOpenAIAdapter:
         strict = call.strict_openai_compliance
         out = strip_azure_fields(decoded) if strict else decoded
         raw = None if strict else reply.body
-        return ChatResult(body=out, usage=usage_from(out), headers=surfaced_headers(reply.headers), raw=raw)
+        headers = {**surfaced_headers(reply.headers), **dropped}
+        return ChatResult(body=out, usage=usage_from(out), headers=headers, raw=raw)
 
     async def chat_stream(self, call: ProviderCall) -> ChatStream:
         """POST `/chat/completions` with `stream: true` (usage always requested, shown only if asked)."""
-        body = dict(call.body)
+        body, dropped = outgoing_body(call)
         body["stream"] = True
         raw_options = body.get("stream_options")
         options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}  # Any: JSON
@@ -81,7 +83,7 @@ class AzureOpenAIAdapter:
         translator = AzureChunkFilter(
             strict=call.strict_openai_compliance, show_usage_chunk=asked, provider=call.provider_id
         )
-        headers = surfaced_headers(upstream.headers)
+        headers = {**surfaced_headers(upstream.headers), **dropped}
         return await open_translated_upstream(upstream, translator, headers=headers)
 
     async def embed(self, call: ProviderCall) -> EmbeddingResult:

@@ -8,12 +8,23 @@ from typing import Any
 from compiler.specs import ProviderSpec
 from gateway.errors import StreamBroken, UpstreamError
 from gateway.providers.base import ChatResult, EmbeddingResult, ProviderCall
+from gateway.providers.compliance import DROPPED_HEADER
 from gateway.providers.exchange import Exchange
+from gateway.providers.openai.extras import strip_anthropic_extras
 from gateway.providers.openai.translate import decode_object, error_from_reply, surfaced_headers, usage_from
 from gateway.providers.transport import HttpTransport, UpstreamReply, UpstreamStream, iter_sse_batches
 from gateway.usage import Usage
 
-__all__ = ["OpenAIAdapter", "OpenAIStream"]
+__all__ = ["OpenAIAdapter", "OpenAIStream", "outgoing_body"]
+
+
+def outgoing_body(call: ProviderCall) -> tuple[dict[str, Any], dict[str, str]]:  # Any: OpenAI JSON
+    """A copy of the request body for an OpenAI-family upstream, and the response headers it implies:
+    on strict routes the Anthropic-only fields are removed and named (see `openai/extras.py`)."""
+    if not call.strict_openai_compliance:
+        return dict(call.body), {}
+    body, dropped = strip_anthropic_extras(call.body)
+    return dict(body), ({DROPPED_HEADER: ",".join(dropped)} if dropped else {})
 
 
 class OpenAIStream:
@@ -107,13 +118,12 @@ class OpenAIAdapter:
         return await self._complete(call, "/completions")
 
     async def _complete(self, call: ProviderCall, path: str) -> ChatResult:
-        body = dict(call.body)
+        body, dropped = outgoing_body(call)
         body.pop("stream", None)
         reply = await self._exchange.send(call, f"{call.base_url}{path}", body)
         decoded = self._object(call, reply)
-        return ChatResult(
-            body=decoded, usage=usage_from(decoded), headers=surfaced_headers(reply.headers), raw=reply.body
-        )
+        headers = {**surfaced_headers(reply.headers), **dropped}
+        return ChatResult(body=decoded, usage=usage_from(decoded), headers=headers, raw=reply.body)
 
     async def chat_stream(self, call: ProviderCall) -> OpenAIStream:
         """POST /chat/completions with `stream: true`; raises if the upstream refused it."""
@@ -124,7 +134,7 @@ class OpenAIAdapter:
         return await self._open_stream(call, "/completions")
 
     async def _open_stream(self, call: ProviderCall, path: str) -> OpenAIStream:
-        body = dict(call.body)
+        body, dropped = outgoing_body(call)
         body["stream"] = True
         hide = False
         options = body.get("stream_options")
@@ -135,7 +145,9 @@ class OpenAIAdapter:
         upstream = await self._exchange.open_stream(
             call, f"{call.base_url}{path}", body, headers={"accept": "text/event-stream"}
         )
-        return OpenAIStream(upstream, provider=call.provider_id, hide_usage_chunk=hide)
+        stream = OpenAIStream(upstream, provider=call.provider_id, hide_usage_chunk=hide)
+        stream.headers.update(dropped)
+        return stream
 
     async def embed(self, call: ProviderCall) -> EmbeddingResult:
         """POST /embeddings."""

@@ -35,7 +35,7 @@ def _fresh(fakes: dict[str, Any]) -> None:
 @pytest.fixture
 def server(fakes: dict[str, Any]) -> Iterator[GatewayServer]:
     """gw with a route to each fake: `claude` (Anthropic, strict), `claude-lenient` (Anthropic with
-    `strict_openai_compliance: false`) and `gpt` (OpenAI, translated)."""
+    `strict_openai_compliance: false`), `gpt` (OpenAI, translated) and `gpt-lenient`."""
     providers = [
         provider(
             "claude", fakes["anthropic"].url, type="anthropic", api_key=SecretRef(env="GW_ANTHROPIC_KEY")
@@ -46,6 +46,7 @@ def server(fakes: dict[str, Any]) -> Iterator[GatewayServer]:
         route("claude", leaf("config", "claude")),
         route("claude-lenient", leaf("config", "claude", strict_openai_compliance=False)),
         route("gpt", leaf("config", "gpt")),
+        route("gpt-lenient", leaf("config", "gpt", strict_openai_compliance=False)),
     ]
     app = create_app(gateway(providers, routes), admin_token="admin-secret", env=ENV)
     with GatewayServer(app) as started:
@@ -75,3 +76,9 @@ def openai_routed(server: GatewayServer) -> Iterator[anthropic.Anthropic]:
 def lenient(server: GatewayServer) -> Iterator[anthropic.Anthropic]:
     """A sync Anthropic SDK client for route `claude-lenient` (Anthropic-only fields reach Anthropic)."""
     yield from _anthropic_sdk(server, "claude-lenient")
+
+
+@pytest.fixture
+def openai_lenient(server: GatewayServer) -> Iterator[anthropic.Anthropic]:
+    """A sync Anthropic SDK client for route `gpt-lenient` (OpenAI target, fields passed through)."""
+    yield from _anthropic_sdk(server, "gpt-lenient")

@@ -131,10 +131,43 @@ def test_a_malformed_cache_hint_comes_back_as_anthropics_own_400(lenient: anthro
     assert "cache_control.type" in str(info.value)
 
 
-def test_openai_family_targets_receive_the_hints_as_they_are(
+HISTORY = [
+    {"role": "user", "content": "Weather in Nice?"},
+    {
+        "role": "assistant",
+        "content": [
+            {"type": "thinking", "thinking": "Look it up.", "signature": "sig-from-anthropic"},
+            {"type": "text", "text": "Sunny."},
+        ],
+    },
+    {"role": "user", "content": [{"type": "text", "text": "And Lyon?", "cache_control": EPHEMERAL}]},
+]
+
+
+def test_openai_family_targets_on_a_strict_route_get_none_of_the_anthropic_fields(
     openai_routed: anthropic.Anthropic, fakes: dict[str, Any]
 ) -> None:
     raw = _create(openai_routed, thinking={"type": "enabled", "budget_tokens": 1024})
+    sent = fakes["openai"].requests[-1].body
+    assert "thinking" not in sent  # OpenAI would refuse it with a 400
+    assert all("cache_control" not in part for part in sent["messages"][0]["content"])
+    assert "cache_control" not in sent["tools"][0]
+    assert raw.headers["x-gw-dropped-params"] == "cache_control,thinking"
+    raw = openai_routed.messages.with_raw_response.create(
+        model="claude-test",
+        max_tokens=64,
+        messages=HISTORY,  # type: ignore[arg-type]
+    )
+    sent = fakes["openai"].requests[-1].body
+    assert all("thinking_blocks" not in message for message in sent["messages"])
+    assert sent["messages"][1]["content"] == "Sunny."
+    assert raw.headers["x-gw-dropped-params"] == "cache_control,thinking_blocks"
+
+
+def test_openai_family_targets_on_a_lenient_route_receive_them_as_they_are(
+    openai_lenient: anthropic.Anthropic, fakes: dict[str, Any]
+) -> None:
+    raw = _create(openai_lenient, thinking={"type": "enabled", "budget_tokens": 1024})
     sent = fakes["openai"].requests[-1].body
     assert sent["thinking"] == {"type": "enabled", "budget_tokens": 1024}
     assert sent["messages"][0]["content"][1]["cache_control"] == EPHEMERAL

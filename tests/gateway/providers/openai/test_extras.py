@@ -1,0 +1,52 @@
+"""Anthropic-only fields are removed from an OpenAI-family request without touching the caller's body."""
+
+from __future__ import annotations
+
+import copy
+
+from gateway.providers.openai.extras import strip_anthropic_extras
+
+HINT = {"type": "ephemeral"}
+
+
+def test_a_plain_openai_request_is_returned_as_is() -> None:
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}
+    out, dropped = strip_anthropic_extras(body)
+    assert out is body and dropped == ()
+
+
+def test_every_anthropic_field_is_removed_and_named_and_the_input_is_untouched() -> None:
+    body = {
+        "model": "gpt-4o",
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "messages": [
+            {"role": "system", "content": [{"type": "text", "text": "rules", "cache_control": HINT}]},
+            {"role": "user", "content": "hi"},
+            {
+                "role": "assistant",
+                "content": "hello",
+                "thinking_blocks": [{"type": "thinking", "thinking": "t", "signature": "s"}],
+            },
+            {
+                "role": "tool",
+                "tool_call_id": "c1",
+                "content": [{"type": "text", "text": "22C", "cache_control": HINT}],
+            },
+        ],
+        "tools": [{"type": "function", "function": {"name": "f"}, "cache_control": HINT}],
+    }
+    before = copy.deepcopy(body)
+    out, dropped = strip_anthropic_extras(body)
+    assert body == before
+    assert dropped == ("cache_control", "thinking", "thinking_blocks")
+    assert out == {
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "system", "content": [{"type": "text", "text": "rules"}]},
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "hello"},
+            {"role": "tool", "tool_call_id": "c1", "content": [{"type": "text", "text": "22C"}]},
+        ],
+        "tools": [{"type": "function", "function": {"name": "f"}}],
+    }
+    assert out["messages"][1] is body["messages"][1]  # unchanged messages are shared, not copied
