@@ -4,6 +4,11 @@
 `assemble_chunks` turns a finished upstream stream back into one body for the cache. A stream that
 never sent a `finish_reason` assembles into a body whose choice has `finish_reason: None`, which
 `is_complete_response` rejects, so a truncated stream is never stored.
+
+Reasoning survives both ways: `reasoning_content` and Anthropic's signed `thinking_blocks` (carried on
+lenient routes; see `gateway/providers/anthropic/stream.py` for the delta protocol: text fragments of
+the open thinking block, then a fragment with its `signature` that ends it; a `redacted_thinking`
+block whole). A cached answer keeps its signatures, so a client can send the blocks back next turn.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ def _choice_chunks(completion: dict[str, Any], choice: dict[str, Any]) -> list[d
     index = choice.get("index", 0)
     message = choice.get("message") or {}
     chunks = [_chunk(completion, [_delta_choice(index, {"role": message.get("role", "assistant")})])]
+    chunks += [_chunk(completion, [_delta_choice(index, delta)]) for delta in _reasoning_deltas(message)]
     if message.get("content"):
         chunk = _delta_choice(index, {"content": message["content"]}, logprobs=choice.get("logprobs"))
         chunks.append(_chunk(completion, [chunk]))
@@ -45,6 +51,26 @@ def _choice_chunks(completion: dict[str, Any], choice: dict[str, Any]) -> list[d
     end = _delta_choice(index, {}, finish_reason=choice.get("finish_reason") or "stop")
     chunks.append(_chunk(completion, [end]))
     return chunks
+
+
+def _reasoning_deltas(message: dict[str, Any]) -> list[dict[str, Any]]:  # Any: OpenAI JSON
+    """The deltas that stream a message's reasoning: each signed thinking block as its text then its
+    signature, a redacted block whole; plain `reasoning_content` when there are no blocks."""
+    blocks = message.get("thinking_blocks")
+    if not blocks:
+        reasoning = message.get("reasoning_content")
+        return [{"reasoning_content": reasoning}] if reasoning else []
+    deltas: list[dict[str, Any]] = []  # Any: OpenAI JSON
+    for block in blocks:
+        if block.get("type") != "thinking":
+            deltas.append({"thinking_blocks": [block]})
+            continue
+        text = block.get("thinking", "")
+        fragment = {"type": "thinking", "thinking": text}
+        deltas.append({"reasoning_content": text, "thinking_blocks": [fragment]})
+        signed = {"type": "thinking", "thinking": "", "signature": block.get("signature", "")}
+        deltas.append({"thinking_blocks": [signed]})
+    return deltas
 
 
 def replay_as_chunks(
@@ -77,14 +103,31 @@ def _merge_tool_call(calls: list[dict[str, Any]], part: dict[str, Any]) -> None:
     call["function"]["arguments"] += function.get("arguments") or ""
 
 
+def _merge_thinking(blocks: list[dict[str, Any]], fragment: dict[str, Any]) -> None:  # Any: JSON
+    """Add one `thinking_blocks` delta entry: text extends the open (unsigned) thinking block or opens
+    one; a signature closes it; anything else (a redacted block) is a block of its own."""
+    if fragment.get("type") != "thinking":
+        blocks.append(dict(fragment))
+        return
+    last = blocks[-1] if blocks else None
+    if last is None or last.get("type") != "thinking" or last.get("signature"):
+        last = {"type": "thinking", "thinking": "", "signature": ""}
+        blocks.append(last)
+    last["thinking"] += fragment.get("thinking") or ""
+    if fragment.get("signature"):
+        last["signature"] = fragment["signature"]
+
+
 def _merge_choice(state: dict[str, Any], choice: dict[str, Any]) -> None:  # Any: OpenAI JSON
     delta = choice.get("delta") or {}
     message = state["message"]
     if delta.get("role"):
         message["role"] = delta["role"]
-    for field in ("content", "refusal"):
+    for field in ("content", "refusal", "reasoning_content"):
         if delta.get(field):
             message[field] = (message.get(field) or "") + delta[field]
+    for fragment in delta.get("thinking_blocks") or ():
+        _merge_thinking(message.setdefault("thinking_blocks", []), fragment)
     for part in delta.get("tool_calls") or ():
         _merge_tool_call(message.setdefault("tool_calls", []), part)
     if choice.get("logprobs") is not None:

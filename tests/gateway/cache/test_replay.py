@@ -122,3 +122,57 @@ def test_replay_does_not_mutate_the_stored_completion() -> None:
     before = copy.deepcopy(TOOLS)
     replay_as_chunks(TOOLS, include_usage=True)
     assert before == TOOLS
+
+
+THINKING: dict[str, Any] = {
+    "id": "msg_1",
+    "object": "chat.completion",
+    "created": 1_700_000_002,
+    "model": "claude-test",
+    "choices": [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": "Sunny.",
+                "reasoning_content": "Look it up.Then answer.",
+                "thinking_blocks": [
+                    {"type": "thinking", "thinking": "Look it up.", "signature": "sig-1"},
+                    {"type": "redacted_thinking", "data": "opaque"},
+                    {"type": "thinking", "thinking": "Then answer.", "signature": "sig-2"},
+                ],
+            },
+            "logprobs": None,
+            "finish_reason": "stop",
+        }
+    ],
+}
+
+
+def test_signed_thinking_round_trips_with_its_signatures() -> None:
+    assert assemble_chunks(replay_as_chunks(THINKING)) == THINKING
+
+
+def test_thinking_fragments_from_anthropic_assemble_into_signed_blocks() -> None:
+    def delta(**fields: Any) -> dict[str, Any]:
+        return {"id": "msg_1", "choices": [{"index": 0, "delta": fields, "finish_reason": None}]}
+
+    chunks = [
+        delta(role="assistant"),
+        delta(reasoning_content="Look ", thinking_blocks=[{"type": "thinking", "thinking": "Look "}]),
+        delta(reasoning_content="it up.", thinking_blocks=[{"type": "thinking", "thinking": "it up."}]),
+        delta(thinking_blocks=[{"type": "thinking", "thinking": "", "signature": "sig-1"}]),
+        delta(content="Sunny."),
+        {"id": "msg_1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    ]
+    message = assemble_chunks(chunks)["choices"][0]["message"]
+    assert message["thinking_blocks"] == [
+        {"type": "thinking", "thinking": "Look it up.", "signature": "sig-1"}
+    ]
+    assert message["reasoning_content"] == "Look it up." and message["content"] == "Sunny."
+
+
+def test_reasoning_without_blocks_replays_as_reasoning_content() -> None:
+    plain = copy.deepcopy(TEXT)
+    plain["choices"][0]["message"]["reasoning_content"] = "Capital of France."
+    assert assemble_chunks(replay_as_chunks(plain, include_usage=True)) == plain
