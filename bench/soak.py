@@ -9,6 +9,7 @@ gw's RSS is sampled every 2 s; latency percentiles and errors are reported per w
 
     python bench/soak.py --duration 600 --warmup 60 --rate 40      # the real run (quiet machine)
     python bench/soak.py --duration 120 --warmup 30 --label smoke   # smoke
+    python bench/soak.py ... --ledger     # with the usage ledger (SQLite) on: rows must equal answers
 
 Reports (JSON + Markdown under bench/results/soak-<label>.*): RSS after warm-up and at the end (growth
 in %), errors (status other than 200/446, exceptions, a stream without `[DONE]`), p50/p99 per window.
@@ -23,6 +24,7 @@ import json
 import os
 import random
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -189,6 +191,11 @@ def markdown(label: str, result: dict) -> str:
         f"- p99 first steady window {result['p99_ms_first_steady_window']} ms, last "
         f"{result['p99_ms_last_window']} ms, max {result['p99_ms_max_steady']} ms",
         f"- load average (1 min) at the end: {result['load_avg_1m_at_end']:.2f}",
+        *(
+            [f"- usage ledger: {result['ledger_rows']} rows for {result['answered']} answered requests"]
+            if "ledger_rows" in result
+            else []
+        ),
         "",
         "| t (s) | requests | errors | p50 ms | p99 ms |",
         "| ---: | ---: | ---: | ---: | ---: |",
@@ -211,6 +218,7 @@ def main() -> None:
     parser.add_argument("--label", default="run")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pool", type=int, default=3000, help="distinct prompts (cache hit/miss mix)")
+    parser.add_argument("--ledger", action="store_true", help="usage ledger on (SQLite), rows checked")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="gw-soak-"))
@@ -222,6 +230,12 @@ def main() -> None:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GW_")}
     env["GW_SEMANTIC_CACHE_URI"] = str(tmp / "semantic")
+    database = tmp / "gw.db"
+    if args.ledger:
+        env["GW_DATABASE_URL"] = f"sqlite:///{database}"
+        env["GW_USAGE_SPOOL"] = str(tmp / "usage-spool.jsonl")
+        upgrade = [sys.executable, "-m", "gateway.cli.main", "db", "upgrade"]
+        subprocess.run(upgrade, env=env, cwd=ROOT, check=True, capture_output=True)
     log = (tmp / "gw.log").open("wb")
     cmd = [
         sys.executable,
@@ -256,6 +270,10 @@ def main() -> None:
         upstream.wait(10)
         log.close()
     result = summarise(samples, rss, args)
+    if args.ledger:
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            result["ledger_rows"] = db.execute("SELECT count(*) FROM usage_ledger").fetchone()[0]
+        result["answered"] = sum(1 for s in samples if s[3])
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"soak-{args.label}.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / f"soak-{args.label}.md").write_text(markdown(args.label, result))
