@@ -39,6 +39,13 @@ class ParamPlan(msgspec.Struct, frozen=True, kw_only=True):
     dropped: tuple[str, ...] = ()
     """Parameters removed (strict routes), reported in the `x-gw-dropped-params` header."""
 
+    def dropping(self, names: Iterable[str]) -> ParamPlan:
+        """This plan with `names` added to the dropped parameters (kept sorted and unique)."""
+        extra = set(names) - set(self.dropped)
+        if not extra:
+            return self
+        return msgspec.structs.replace(self, dropped=tuple(sorted({*self.dropped, *extra})))
+
     def headers(self) -> dict[str, str]:
         """Return the response header naming the dropped parameters, if any."""
         return {DROPPED_HEADER: ",".join(self.dropped)} if self.dropped else {}

@@ -16,6 +16,7 @@ import msgspec
 from gateway.errors import RequestError
 from gateway.providers.chat_request import data_url, function_tools, named_tool, stop_sequences, tool_calls
 from gateway.providers.compliance import ParamPlan, plan_params
+from gateway.providers.extras import nested_anthropic_extras
 from gateway.providers.gemini.wire import (
     BatchEmbedRequest,
     Blob,
@@ -54,6 +55,7 @@ def build_request(
 ) -> tuple[dict[str, Any], ParamPlan]:  # Any: OpenAI / Gemini JSON
     """Translate an OpenAI chat request into a `generateContent` body and the parameter plan."""
     plan = plan_params(body, provider="gemini", translated=_TRANSLATED, refused=_REFUSED, strict=strict)
+    plan = plan.dropping(nested_anthropic_extras(dict(body)))  # never translated: named, not silent
     system, contents = _contents(body.get("messages"))
     tools = _tools(body.get("tools"))
     request = GenerateContentRequest(

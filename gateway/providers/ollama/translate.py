@@ -17,6 +17,7 @@ from gateway.errors import RequestError, UpstreamError
 from gateway.providers.chat_request import data_url, function_tools, stop_sequences
 from gateway.providers.chat_request import tool_calls as read_tool_calls
 from gateway.providers.compliance import ParamPlan, plan_params
+from gateway.providers.extras import nested_anthropic_extras
 from gateway.providers.ollama.wire import (
     ChatRequest,
     ChatResponse,
@@ -50,6 +51,7 @@ def build_request(
 ) -> tuple[dict[str, Any], ParamPlan]:  # Any: OpenAI / Ollama JSON
     """Translate an OpenAI chat request into an `/api/chat` body and the parameter plan."""
     plan = plan_params(body, provider="ollama", translated=_TRANSLATED, refused=_REFUSED, strict=strict)
+    plan = plan.dropping(nested_anthropic_extras(dict(body)))  # never translated: named, not silent
     options = Options(
         temperature=body.get("temperature"),
         top_p=body.get("top_p"),

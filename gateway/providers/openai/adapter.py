@@ -10,7 +10,7 @@ from gateway.errors import StreamBroken, UpstreamError
 from gateway.providers.base import ChatResult, EmbeddingResult, ProviderCall
 from gateway.providers.compliance import DROPPED_HEADER
 from gateway.providers.exchange import Exchange
-from gateway.providers.openai.extras import strip_anthropic_extras
+from gateway.providers.extras import strip_anthropic_extras
 from gateway.providers.openai.translate import decode_object, error_from_reply, surfaced_headers, usage_from
 from gateway.providers.transport import HttpTransport, UpstreamReply, UpstreamStream, iter_sse_batches
 from gateway.usage import Usage
@@ -20,7 +20,7 @@ __all__ = ["OpenAIAdapter", "OpenAIStream", "outgoing_body"]
 
 def outgoing_body(call: ProviderCall) -> tuple[dict[str, Any], dict[str, str]]:  # Any: OpenAI JSON
     """A copy of the request body for an OpenAI-family upstream, and the response headers it implies:
-    on strict routes the Anthropic-only fields are removed and named (see `openai/extras.py`)."""
+    on strict routes the Anthropic-only fields are removed and named (see `gateway/providers/extras.py`)."""
     if not call.strict_openai_compliance:
         return dict(call.body), {}
     body, dropped = strip_anthropic_extras(call.body)

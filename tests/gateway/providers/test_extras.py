@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from gateway.providers.openai.extras import strip_anthropic_extras
+from gateway.providers.extras import strip_anthropic_extras
+from gateway.providers.gemini.translate import build_request as gemini_request
+from gateway.providers.ollama.translate import build_request as ollama_request
 
 HINT = {"type": "ephemeral"}
 
@@ -50,3 +52,24 @@ def test_every_anthropic_field_is_removed_and_named_and_the_input_is_untouched()
         "tools": [{"type": "function", "function": {"name": "f"}}],
     }
     assert out["messages"][1] is body["messages"][1]  # unchanged messages are shared, not copied
+
+
+def test_translating_adapters_name_the_nested_fields_they_cannot_carry() -> None:
+    body = {
+        "model": "m",
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": HINT}]},
+            {
+                "role": "assistant",
+                "content": "yo",
+                "thinking_blocks": [{"type": "redacted_thinking", "data": "x"}],
+            },
+            {"role": "user", "content": "again"},
+        ],
+    }
+    for strict in (True, False):  # nowhere to put them on either kind of route
+        assert gemini_request(body, strict=strict)[1].dropped == ("cache_control", "thinking_blocks")
+        assert ollama_request(body, strict=strict, stream=False)[1].dropped == (
+            "cache_control",
+            "thinking_blocks",
+        )

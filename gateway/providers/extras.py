@@ -1,18 +1,19 @@
-"""Anthropic-only fields in an OpenAI-shaped request, for OpenAI-family targets.
+"""Anthropic-only fields in an OpenAI-shaped request, for targets other than Anthropic.
 
 The `/v1/messages` front door keeps what an Anthropic client sent that OpenAI's format has no place
 for: `thinking` (top level), `thinking_blocks` (assistant messages, signed) and `cache_control`
 (content parts and tools). OpenAI refuses unknown fields with a 400, so on a strict route (the default)
 an OpenAI-family adapter removes them and names them in `x-gw-dropped-params`, the parameter rule of
 `gateway.providers.compliance`. A lenient route forwards them: some OpenAI-compatible servers accept
-`cache_control` on content parts.
+`cache_control` on content parts. Translating adapters (Gemini, Ollama) have nowhere to put the nested
+ones, so they name them as dropped whatever the route (`nested_anthropic_extras`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["strip_anthropic_extras"]
+__all__ = ["nested_anthropic_extras", "strip_anthropic_extras"]
 
 Json = dict[str, Any]  # Any: OpenAI request JSON
 
@@ -33,6 +34,13 @@ def strip_anthropic_extras(body: Json) -> tuple[Json, tuple[str, ...]]:
                 out = dict(out) if out is body else out
                 out[key] = cleaned
     return out, tuple(sorted(dropped))
+
+
+def nested_anthropic_extras(body: Json) -> tuple[str, ...]:
+    """Names of the Anthropic-only fields nested in messages and tools (`cache_control`,
+    `thinking_blocks`), sorted; the top-level `thinking` is a parameter like any other."""
+    nested: Json = {key: body[key] for key in ("messages", "tools") if key in body}
+    return strip_anthropic_extras(nested)[1]
 
 
 def _each(items: list[Any], clean: Any, dropped: set[str]) -> list[Any]:  # Any: JSON items
