@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from gateway.providers.compliance import ParamPlan
 
 __all__ = ["NestedHints"]
@@ -36,6 +34,4 @@ class NestedHints:
 
     def merged(self, plan: ParamPlan) -> ParamPlan:
         """The parameter plan with the dropped nested fields added to the dropped top-level ones."""
-        if not self.dropped:
-            return plan
-        return msgspec.structs.replace(plan, dropped=tuple(sorted({*plan.dropped, *self.dropped})))
+        return plan.dropping(self.dropped)
