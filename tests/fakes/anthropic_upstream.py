@@ -269,7 +269,13 @@ class FakeAnthropic(LoopbackServer):
             return web.json_response(
                 anthropic_error(400, "max_tokens: Extra inputs are not permitted"), status=400
             )
-        refused = validate(request.headers, {**body, "max_tokens": 1} if isinstance(body, dict) else body)
+        # count_tokens takes no max_tokens: validate as a request whose max_tokens allows its thinking.
+        as_request = body
+        if isinstance(body, dict):
+            thinking = body.get("thinking")
+            budget = thinking.get("budget_tokens") if isinstance(thinking, dict) else None
+            as_request = {**body, "max_tokens": budget + 1 if isinstance(budget, int) else 1}
+        refused = validate(request.headers, as_request)
         if refused:
             return web.json_response(anthropic_error(*refused), status=refused[0])
         words = len(msgspec.json.encode(body["messages"]).split()) + len(str(body.get("system", "")).split())

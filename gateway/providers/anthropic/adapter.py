@@ -24,7 +24,7 @@ DEFAULT_BASE_URL = "https://api.anthropic.com/v1"
 
 _DECODE_MESSAGE = msgspec.json.Decoder(MessagesResponse)
 _DECODE_COUNT = msgspec.json.Decoder(TokenCount)
-_COUNTED = ("model", "messages", "system", "tools", "tool_choice")
+_COUNTED = ("model", "messages", "system", "tools", "tool_choice", "thinking")
 
 
 def messages_url(base_url: str) -> str:
@@ -86,8 +86,11 @@ class AnthropicAdapter:
         return await open_translated_upstream(upstream, translator, headers=headers)
 
     async def count_tokens(self, call: ProviderCall) -> int:
-        """Count a request's input tokens with `/v1/messages/count_tokens` (the front door's count_tokens)."""
-        body, _ = build_request(call.body, strict=True)
+        """Count a request's input tokens with `/v1/messages/count_tokens` (the front door's count_tokens).
+
+        Translated leniently whatever the route: thinking blocks, `thinking` and cache hints count
+        (Anthropic's own endpoint takes them), so the figure is the one the request will cost."""
+        body, _ = build_request(call.body, strict=False)
         request = {k: body[k] for k in _COUNTED if k in body}
         reply = await self._exchange.send(call, messages_url(call.base_url) + "/count_tokens", request)
         unreadable = "anthropic sent an unreadable token count"

@@ -9,7 +9,7 @@ import anthropic
 import httpx
 import pytest
 
-from tests.fakes.anthropic_upstream import Reply, ToolCall
+from tests.fakes.anthropic_upstream import Reply, ToolCall, sign
 from tests.fakes.openai_upstream import Reply as OpenAIReply
 from tests.integration.gateway.server import GatewayServer
 
@@ -163,6 +163,34 @@ def test_count_tokens_for_an_anthropic_target(client: anthropic.Anthropic, fakes
     assert counted.input_tokens > 0
     sent = fakes["anthropic"].requests[-1]
     assert sent.path == "/v1/messages/count_tokens" and "max_tokens" not in sent.body
+
+
+def test_count_tokens_counts_thinking_history_and_cache_hints(
+    client: anthropic.Anthropic, fakes: dict[str, Any]
+) -> None:
+    history = [
+        {"role": "user", "content": "Weather in Nice?"},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "thinking", "thinking": "Look it up.", "signature": sign("Look it up.")},
+                {"type": "text", "text": "Sunny."},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "Lyon?", "cache_control": {"type": "ephemeral"}}],
+        },
+    ]
+    client.messages.count_tokens(
+        model="claude-test",
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        messages=history,  # type: ignore[arg-type]
+    )
+    sent = fakes["anthropic"].requests[-1].body  # a strict route, yet nothing that counts is left out
+    assert sent["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert sent["messages"][1]["content"][0]["signature"] == sign("Look it up.")
+    assert sent["messages"][2]["content"][0]["cache_control"] == {"type": "ephemeral"}
 
 
 def test_count_tokens_needs_an_anthropic_target(openai_routed: anthropic.Anthropic) -> None:
