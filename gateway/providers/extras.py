@@ -11,6 +11,7 @@ ones, so they name them as dropped whatever the route (`nested_anthropic_extras`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["nested_anthropic_extras", "strip_anthropic_extras"]
@@ -36,7 +37,7 @@ def strip_anthropic_extras(body: Json) -> tuple[Json, tuple[str, ...]]:
     return out, tuple(sorted(dropped))
 
 
-def nested_anthropic_extras(body: Json) -> tuple[str, ...]:
+def nested_anthropic_extras(body: Mapping[str, Any]) -> tuple[str, ...]:  # Any: OpenAI request JSON
     """Names of the Anthropic-only fields nested in messages and tools (`cache_control`,
     `thinking_blocks`), sorted; the top-level `thinking` is a parameter like any other."""
     nested: Json = {key: body[key] for key in ("messages", "tools") if key in body}

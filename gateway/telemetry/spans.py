@@ -54,14 +54,6 @@ class SpanHandle:
         self.events: list[Event] = []
         self.start = time.time_ns()
 
-    def is_recording(self) -> bool:
-        """Whether this span is recorded (false when the sampler dropped its trace)."""
-        return self.recording
-
-    def get_span_context(self) -> SpanContext:
-        """The span's context: trace id, span id, flags, trace state."""
-        return self.context
-
     def add_event(self, name: str, attributes: Mapping[str, AttributeValue]) -> None:
         """Add a timestamped event (nothing when not recording)."""
         if self.recording:

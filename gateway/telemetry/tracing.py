@@ -14,7 +14,7 @@ tracing (see `bench/telemetry.py`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from types import TracebackType
 
 from opentelemetry.sdk.resources import Resource
@@ -176,22 +176,6 @@ class Tracing:
             return _NO_STAGE
         return StageScope(self._recorder.start_child(parent, f"gw.stage.{kind}", SpanKind.INTERNAL,
                                                      {"gw.stage": kind}))  # fmt: skip
-
-    @staticmethod
-    def inject(span: SpanHandle | None, headers: MutableMapping[str, str]) -> None:
-        """Write `span`'s W3C trace context into outgoing headers."""
-        if span is not None:
-            span.inject(headers)
-
-    @staticmethod
-    def end(
-        span: SpanHandle | None,
-        attributes: Mapping[str, AttributeValue] | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Set final attributes and an error status (when `error` names one), then end the span."""
-        if span is not None:
-            span.end(attributes, error)
 
     @staticmethod
     def trace_id(span: SpanHandle | None) -> str:

@@ -55,7 +55,7 @@ def build_request(
 ) -> tuple[dict[str, Any], ParamPlan]:  # Any: OpenAI / Gemini JSON
     """Translate an OpenAI chat request into a `generateContent` body and the parameter plan."""
     plan = plan_params(body, provider="gemini", translated=_TRANSLATED, refused=_REFUSED, strict=strict)
-    plan = plan.dropping(nested_anthropic_extras(dict(body)))  # never translated: named, not silent
+    plan = plan.dropping(nested_anthropic_extras(body))  # never translated: named, not silent
     system, contents = _contents(body.get("messages"))
     tools = _tools(body.get("tools"))
     request = GenerateContentRequest(

@@ -51,7 +51,7 @@ def build_request(
 ) -> tuple[dict[str, Any], ParamPlan]:  # Any: OpenAI / Ollama JSON
     """Translate an OpenAI chat request into an `/api/chat` body and the parameter plan."""
     plan = plan_params(body, provider="ollama", translated=_TRANSLATED, refused=_REFUSED, strict=strict)
-    plan = plan.dropping(nested_anthropic_extras(dict(body)))  # never translated: named, not silent
+    plan = plan.dropping(nested_anthropic_extras(body))  # never translated: named, not silent
     options = Options(
         temperature=body.get("temperature"),
         top_p=body.get("top_p"),

@@ -49,7 +49,8 @@ def test_malformed_traceparent_starts_a_new_trace() -> None:
     exporter = InMemorySpanExporter()
     tracing = Tracing(exporter, batch=False)
     span = tracing.start_request({"traceparent": "garbage"}, {"gw.route": "chat"})
-    tracing.end(span)
+    assert span is not None
+    span.end()
     (exported,) = exporter.get_finished_spans()
     assert exported.parent is None
     tracing.shutdown()
@@ -61,9 +62,9 @@ def test_injected_traceparent_names_the_attempt_span() -> None:
     request = tracing.start_request(None, {})
     attempt = tracing.start_child(request, "gw.attempt", {}, client=True)
     headers: dict[str, str] = {}
-    tracing.inject(attempt, headers)
     assert attempt is not None
-    ctx = attempt.get_span_context()
+    attempt.inject(headers)
+    ctx = attempt.context
     assert headers["traceparent"].startswith(f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-")
     tracing.shutdown()
 
@@ -86,7 +87,9 @@ def test_service_name_defaults_to_gw(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES", raising=False)
     exporter = InMemorySpanExporter()
     tracing = Tracing(exporter, batch=False)
-    tracing.end(tracing.start_request(None, {}))
+    request = tracing.start_request(None, {})
+    assert request is not None
+    request.end()
     (span,) = exporter.get_finished_spans()
     assert span.resource.attributes["service.name"] == "gw"
     tracing.shutdown()
@@ -152,8 +155,9 @@ def test_a_span_ended_twice_is_exported_once() -> None:
     exporter = InMemorySpanExporter()
     tracing = Tracing(exporter, batch=False)
     span = tracing.start_request(None, {"gw.route": "chat"})
-    tracing.end(span, {"http.response.status_code": 200})
-    tracing.end(span, {"http.response.status_code": 500}, "late")
+    assert span is not None
+    span.end({"http.response.status_code": 200})
+    span.end({"http.response.status_code": 500}, "late")
     (exported,) = exporter.get_finished_spans()
     assert exported.attributes == {"gw.route": "chat", "http.response.status_code": 200}
     assert exported.end_time is not None and exported.start_time is not None
